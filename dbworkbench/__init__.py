@@ -1,0 +1,35 @@
+"""dbworkbench: PostgreSQL query performance work in pandas and JupyterLab.
+
+>>> import dbworkbench as wb
+>>> db = wb.connect()          # the sandbox with the demo database  # doctest: +SKIP
+>>> db.statements().head()     # doctest: +SKIP
+"""
+
+from .errors import (
+    ConnectionFailed,
+    ExtensionMissing,
+    PlanParseError,
+    SandboxError,
+    UnsafeStatement,
+    WorkbenchError,
+)
+from .sandbox import Sandbox
+from .snapshot import Snapshot, SnapshotDelta
+from .workbench import Workbench, connect
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConnectionFailed",
+    "ExtensionMissing",
+    "PlanParseError",
+    "Sandbox",
+    "SandboxError",
+    "Snapshot",
+    "SnapshotDelta",
+    "UnsafeStatement",
+    "Workbench",
+    "WorkbenchError",
+    "__version__",
+    "connect",
+]

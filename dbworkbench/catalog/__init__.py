@@ -1,0 +1,43 @@
+"""Catalog SQL: one named ``.sql`` file per question, read once and cached.
+
+A file ``<name>_post_<NNNNNN>.sql`` replaces ``<name>.sql`` on servers whose
+``server_version_num`` is at least ``NNNNNN``; the first line of each file is
+``-- <name>: <description>``.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+
+_VARIANT = re.compile(r"^(?P<name>[a-z_]+?)(?:_post_(?P<version>\d{6}))?\.sql$")
+
+
+@cache
+def _variants() -> dict[str, list[tuple[int, str]]]:
+    found: dict[str, list[tuple[int, str]]] = {}
+    for entry in resources.files(__package__).iterdir():
+        m = _VARIANT.match(entry.name)
+        if m:
+            found.setdefault(m["name"], []).append((int(m["version"] or 0), entry.name))
+    return {name: sorted(v, reverse=True) for name, v in found.items()}
+
+
+@cache
+def get(name: str, server_version_num: int = 999_999) -> str:
+    """The SQL text of catalog question ``name`` for a server of that version."""
+    try:
+        variants = _variants()[name]
+    except KeyError:
+        raise KeyError(f"no catalog SQL named {name!r}; known: {', '.join(sorted(_variants()))}") from None
+    for since, filename in variants:
+        if server_version_num >= since:
+            return (resources.files(__package__) / filename).read_text(encoding="utf-8")
+    raise KeyError(f"catalog SQL {name!r} does not support server version {server_version_num}")
+
+
+def description(name: str) -> str:
+    """The ``-- name: description`` first line of a catalog file, without the name."""
+    first = get(name).splitlines()[0]
+    return first.split(":", 1)[1].strip() if ":" in first else first

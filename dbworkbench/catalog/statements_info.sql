@@ -1,0 +1,3 @@
+-- statements_info: when pg_stat_statements was last reset (PostgreSQL 14+)
+-- dbworkbench:catalog
+SELECT stats_reset, dealloc FROM {view}

@@ -1,0 +1,36 @@
+-- tables: per user table scans, tuples, cache hits, sizes and vacuum/analyze times
+-- dbworkbench:catalog
+SELECT s.schemaname AS schema,
+       s.relname AS "table",
+       s.n_live_tup,
+       s.n_dead_tup,
+       s.seq_scan,
+       s.seq_tup_read,
+       s.idx_scan,
+       s.idx_tup_fetch,
+       s.idx_scan::float8 / nullif(coalesce(s.seq_scan, 0) + coalesce(s.idx_scan, 0), 0) AS idx_scan_ratio,
+       io.heap_blks_hit,
+       io.heap_blks_read,
+       io.heap_blks_hit::float8 / nullif(io.heap_blks_hit + io.heap_blks_read, 0) AS cache_hit_ratio,
+       pg_table_size(s.relid) AS table_bytes,
+       pg_indexes_size(s.relid) AS index_bytes,
+       pg_total_relation_size(s.relid) AS total_bytes,
+       s.last_vacuum,
+       s.last_autovacuum,
+       s.last_analyze,
+       s.last_autoanalyze,
+       s.n_mod_since_analyze,
+       s.relid::int8 AS relid,
+       s.n_tup_ins,
+       s.n_tup_upd,
+       s.n_tup_del,
+       s.n_tup_hot_upd,
+       io.idx_blks_hit,
+       io.idx_blks_read,
+       s.vacuum_count,
+       s.autovacuum_count,
+       s.analyze_count,
+       s.autoanalyze_count
+  FROM pg_stat_user_tables AS s
+  JOIN pg_statio_user_tables AS io USING (relid)
+ ORDER BY s.schemaname, s.relname

@@ -1,0 +1,233 @@
+"""``dbworkbench``: a thin command line over the library. Library errors become clean messages."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import pandas as pd
+
+from .errors import WorkbenchError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+dsn_option = click.option(
+    "--dsn", envvar="DBWORKBENCH_DSN", default=None,
+    help="Connection string or URL (default: $DBWORKBENCH_DSN, PG* variables, else the sandbox).",
+)
+
+
+def clean_errors(func: F) -> F:
+    """Turn library errors into ``Error: ...`` and exit status 1."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except WorkbenchError as err:
+            raise click.ClickException(str(err)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _open(dsn: str | None, allow_writes: bool = False) -> Any:
+    from .workbench import connect
+
+    return connect(dsn, allow_writes=allow_writes)
+
+
+def _print_frame(frame: pd.DataFrame, fmt: str) -> None:
+    if fmt == "csv":
+        click.echo(frame.to_csv(index=False), nl=False)
+    elif fmt == "json":
+        click.echo(frame.to_json(orient="records", date_format="iso", default_handler=str))
+    else:
+        with pd.option_context("display.max_rows", 200, "display.max_columns", 30, "display.width", 200,
+                               "display.max_colwidth", 60):
+            click.echo(frame.to_string(index=False))
+
+
+@click.group()
+@click.version_option(package_name="dbworkbench")
+def main() -> None:
+    """PostgreSQL query performance work: statistics, plans and advice as DataFrames."""
+
+
+# -- sandbox ---------------------------------------------------------------------------
+
+
+@main.group()
+def sandbox() -> None:
+    """The embedded PostgreSQL 18 with the demo database."""
+
+
+@sandbox.command("start")
+@clean_errors
+def sandbox_start() -> None:
+    """Start the sandbox (initialise it the first time)."""
+    from .sandbox import Sandbox
+
+    sb = Sandbox().start()
+    click.echo(f"sandbox running (data directory {sb.pgdata})")
+    click.echo(sb.url())
+
+
+@sandbox.command("stop")
+@clean_errors
+def sandbox_stop() -> None:
+    """Stop the sandbox."""
+    from .sandbox import Sandbox
+
+    click.echo("sandbox stopped" if Sandbox().stop() else "sandbox was not running")
+
+
+@sandbox.command("status")
+@clean_errors
+def sandbox_status() -> None:
+    """Say whether the sandbox runs, and where."""
+    from .sandbox import Sandbox
+
+    st = Sandbox().status()
+    if st.running:
+        click.echo(f"running  pid {st.pid}  data {st.pgdata}  socket {st.socket_dir}  port {st.port}")
+    else:
+        click.echo(f"stopped  data {st.pgdata}")
+        sys.exit(3)
+
+
+@sandbox.command("url")
+@click.option("--database", default="demo", show_default=True)
+@clean_errors
+def sandbox_url(database: str) -> None:
+    """Print the demo database's connection URL (last line), starting the sandbox if needed."""
+    from .sandbox import Sandbox
+
+    click.echo(Sandbox().start().url(database))
+
+
+# -- demo database and workload ------------------------------------------------------
+
+
+@main.group()
+def demo() -> None:
+    """The demo blog database (users, posts, comments)."""
+
+
+@demo.command("load")
+@click.option("--scale", type=click.Choice(["tiny", "small", "medium"]), default="small", show_default=True)
+@click.option("--replace", is_flag=True, help="Drop and reload the demo tables if they exist.")
+@dsn_option
+@click.option("--allow-writes", is_flag=True, help="Needed to load into a server that is not the sandbox.")
+@clean_errors
+def demo_load(scale: str, replace: bool, dsn: str | None, allow_writes: bool) -> None:
+    """Create the demo schema and rows (deterministic, skewed like a real site)."""
+    from .datasets.demo import demo_is_loaded, load_demo
+
+    db = _open(dsn, allow_writes=allow_writes) if dsn else _open_sandbox_empty()
+    _require_writes(db, "demo load")
+    if demo_is_loaded(db.conn) and not replace:
+        click.echo("the demo database is already loaded (use --replace to reload it)")
+        return
+    result = load_demo(db.conn, scale, replace=replace)
+    click.echo(f"loaded demo scale {scale}: {result}")
+
+
+def _open_sandbox_empty() -> Any:
+    from .sandbox import Sandbox
+    from .target import resolve_target
+    from .workbench import Workbench
+
+    return Workbench(resolve_target(Sandbox()))
+
+
+def _require_writes(db: Any, what: str) -> None:
+    if not db.target.allow_writes:
+        raise click.ClickException(
+            f"{what} writes, and {db.target.display} is not the sandbox; add --allow-writes to run it there"
+        )
+
+
+@main.group()
+def workload() -> None:
+    """The demo application's workload (reads, writes and the handbook's anti-patterns)."""
+
+
+@workload.command("run")
+@click.option("--iterations", type=click.IntRange(min=1), default=None, help="Statements to run (default 200).")
+@click.option("--seconds", type=click.FloatRange(min=0.1), default=None, help="Run for this long instead.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@dsn_option
+@click.option("--allow-writes", is_flag=True, help="Needed to run it against a server that is not the sandbox.")
+@clean_errors
+def workload_run(iterations: int | None, seconds: float | None, seed: int, dsn: str | None, allow_writes: bool) -> None:
+    """Run the demo workload and print a summary per statement."""
+    from .datasets.workload import run_workload
+
+    if iterations and seconds:
+        raise click.UsageError("give --iterations or --seconds, not both")
+    db = _open(dsn, allow_writes=allow_writes)
+    _require_writes(db, "the workload")
+    summary = run_workload(db.conn, iterations=iterations, seconds=seconds, seed=seed)
+    _print_frame(summary, "table")
+
+
+# -- collectors ---------------------------------------------------------------------------
+
+COLLECTORS = ["statements", "tables", "indexes", "settings", "column-stats"]
+
+
+@main.command("show")
+@click.argument("what", type=click.Choice(COLLECTORS))
+@click.option("--table", default=None, help="For column-stats: one table.")
+@click.option("--limit", type=int, default=20, show_default=True, help="Rows to print (0: all).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@dsn_option
+@clean_errors
+def show(what: str, table: str | None, limit: int, fmt: str, dsn: str | None) -> None:
+    """Print one collector's DataFrame."""
+    db = _open(dsn)
+    frame = db.column_stats(table, values=False) if what == "column-stats" else getattr(db, what)()
+    _print_frame(frame.head(limit) if limit else frame, fmt)
+
+
+# -- the main job ---------------------------------------------------------------------------
+
+
+@main.command("lab")
+@click.option("--scale", type=click.Choice(["tiny", "small", "medium"]), default="small", show_default=True)
+@click.option("--iterations", type=int, default=500, show_default=True, help="Workload statements to run first (0: none).")
+@click.option("--notebooks", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder to open (default: the repository's notebooks/).")
+@click.option("--port", type=int, default=8888, show_default=True)
+@click.option("--no-lab", is_flag=True, help="Prepare the sandbox and demo, but don't start JupyterLab.")
+@clean_errors
+def lab(scale: str, iterations: int, notebooks: Path | None, port: int, no_lab: bool) -> None:
+    """Start the sandbox, load the demo, run the workload, open JupyterLab on the notebooks."""
+    from .datasets.demo import demo_is_loaded, load_demo
+    from .datasets.workload import run_workload
+
+    db = _open_sandbox_empty()
+    click.echo(f"sandbox: {db.target.display}")
+    if not demo_is_loaded(db.conn):
+        load_demo(db.conn, scale)
+    if iterations:
+        run_workload(db.conn, iterations=iterations)
+    click.echo(f"demo database ready: {_sandbox_url()}")
+    if no_lab:
+        return
+    folder = notebooks or Path(__file__).resolve().parent.parent / "notebooks"
+    args = [sys.executable, "-m", "jupyterlab", f"--notebook-dir={folder}", f"--port={port}", "--ip=127.0.0.1", "--no-browser"]
+    if os.name == "posix" and os.geteuid() == 0:
+        args.append("--allow-root")
+    os.execv(sys.executable, args)
+
+
+def _sandbox_url() -> str:
+    from .sandbox import Sandbox
+
+    return Sandbox().url()

@@ -1,0 +1,179 @@
+"""A target: one PostgreSQL server and database, with the session guards every connection gets.
+
+Every session sets ``application_name``, ``statement_timeout``, ``lock_timeout`` and
+``idle_in_transaction_session_timeout``; every target that is not the sandbox also gets
+``default_transaction_read_only = on`` unless it was opened with ``allow_writes=True``.
+Passwords never leave this module: ``repr()``, :attr:`Target.display` and every error
+message show ``***`` in their place.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from .errors import ConnectionFailed
+
+if TYPE_CHECKING:
+    import sqlalchemy
+
+APPLICATION_NAME = "dbworkbench"
+PG_ENV_VARS = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE")
+
+
+@dataclass(frozen=True)
+class SessionGuards:
+    """Settings applied to every session through the libpq ``options`` startup parameter."""
+
+    statement_timeout_ms: int = 30_000
+    lock_timeout_ms: int = 2_000
+    idle_in_transaction_timeout_ms: int = 60_000
+    read_only: bool = True
+
+    def options(self) -> str:
+        opts = [
+            f"-c statement_timeout={int(self.statement_timeout_ms)}",
+            f"-c lock_timeout={int(self.lock_timeout_ms)}",
+            f"-c idle_in_transaction_session_timeout={int(self.idle_in_transaction_timeout_ms)}",
+        ]
+        if self.read_only:
+            opts.append("-c default_transaction_read_only=on")
+        return " ".join(opts)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where to connect and how. Build it with :func:`resolve_target`, not by hand."""
+
+    params: dict[str, str] = field(repr=False)
+    guards: SessionGuards
+    is_sandbox: bool = False
+
+    @property
+    def allow_writes(self) -> bool:
+        return not self.guards.read_only
+
+    @property
+    def conninfo(self) -> str:
+        """The libpq connection string with the guards added. Holds the password: never print it."""
+        params = dict(self.params)
+        params.setdefault("application_name", APPLICATION_NAME)
+        params["options"] = " ".join(p for p in (params.get("options", ""), self.guards.options()) if p)
+        return make_conninfo(**params)
+
+    @property
+    def display(self) -> str:
+        """The connection string with the password replaced by ``***``."""
+        shown = {k: ("***" if k == "password" else v) for k, v in self.params.items() if k != "options"}
+        return make_conninfo(**shown) if shown else "(libpq defaults and PG* environment)"
+
+    def __repr__(self) -> str:
+        return f"Target({self.display!r}, sandbox={self.is_sandbox}, allow_writes={self.allow_writes})"
+
+    def redact(self, text: str) -> str:
+        """``text`` with the password (and any ``password=`` or URL password) replaced by ``***``."""
+        return redact(text, self.params.get("password"))
+
+    def connect(self, **kwargs: Any) -> psycopg.Connection[Any]:
+        """A new autocommit connection with the guards set; errors hold no password."""
+        kwargs.setdefault("autocommit", True)
+        kwargs.setdefault("connect_timeout", 10)
+        try:
+            return psycopg.connect(self.conninfo, **kwargs)
+        except psycopg.Error as err:
+            raise ConnectionFailed(
+                f"cannot connect to {self.display}: {self.redact(str(err)).strip()}"
+            ) from None
+
+
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)([^@\s]*)(@)")
+_KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+
+
+def redact(text: str, password: str | None = None) -> str:
+    """Remove passwords from ``text``: a known one anywhere, and any in URL or key=value form."""
+    if password:
+        text = text.replace(password, "***")
+    text = _URL_PASSWORD.sub(lambda m: m.group(1) + ("***" if m.group(2) else "") + m.group(3), text)
+    return _KV_PASSWORD.sub(r"\1***", text)
+
+
+def _params_from_sqlalchemy(url: sqlalchemy.engine.URL) -> dict[str, str]:
+    args = url.translate_connect_args(username="user", database="dbname")
+    params = {k: str(v) for k, v in args.items() if v is not None}
+    for key, value in url.query.items():
+        params[key] = value if isinstance(value, str) else value[-1]
+    return params
+
+
+def _params_from_string(dsn: str) -> dict[str, str]:
+    dsn = dsn.strip()
+    scheme = re.match(r"^postgres(?:ql)?\+\w+://", dsn)
+    if scheme:  # a SQLAlchemy URL such as postgresql+psycopg://
+        import sqlalchemy
+
+        return _params_from_sqlalchemy(sqlalchemy.engine.make_url(dsn))
+    try:
+        return {k: str(v) for k, v in conninfo_to_dict(dsn).items() if v is not None}
+    except psycopg.ProgrammingError as err:
+        raise ConnectionFailed(
+            f"not a connection string or URL: {redact(dsn)} ({redact(str(err))}); "
+            "expected e.g. 'postgresql://user@host:5432/dbname' or 'host=... dbname=...'"
+        ) from None
+
+
+def resolve_target(
+    dsn: Any = None,
+    *,
+    service: str | None = None,
+    allow_writes: bool = False,
+    statement_timeout_ms: int = 30_000,
+    lock_timeout_ms: int = 2_000,
+    idle_in_transaction_timeout_ms: int = 60_000,
+) -> Target:
+    """Turn what the user gave into a :class:`Target`.
+
+    ``dsn`` may be a libpq conninfo or URL, a SQLAlchemy URL (string or object) or
+    Engine, or a :class:`~dbworkbench.sandbox.Sandbox`. With nothing given:
+    ``service=``, then ``$DBWORKBENCH_DSN``, then the ``PG*`` environment, and last
+    the sandbox's demo database (started if needed).
+    """
+    from .sandbox import Sandbox
+
+    def guards(read_only: bool) -> SessionGuards:
+        return SessionGuards(statement_timeout_ms, lock_timeout_ms, idle_in_transaction_timeout_ms, read_only)
+
+    if isinstance(dsn, Sandbox):
+        return Target(_params_from_string(dsn.start().conninfo()), guards(False), is_sandbox=True)
+    if dsn is None and service:
+        params = {"service": service}
+    elif dsn is None and os.environ.get("DBWORKBENCH_DSN"):
+        params = _params_from_string(os.environ["DBWORKBENCH_DSN"])
+    elif dsn is None and any(os.environ.get(v) for v in PG_ENV_VARS):
+        params = {}  # libpq reads the PG* environment itself
+    elif dsn is None:
+        return resolve_target(
+            Sandbox(),
+            statement_timeout_ms=statement_timeout_ms,
+            lock_timeout_ms=lock_timeout_ms,
+            idle_in_transaction_timeout_ms=idle_in_transaction_timeout_ms,
+        )
+    elif isinstance(dsn, str):
+        params = _params_from_string(dsn)
+    elif hasattr(dsn, "url") and hasattr(dsn, "dispose"):  # a SQLAlchemy Engine
+        params = _params_from_sqlalchemy(dsn.url)
+    elif hasattr(dsn, "translate_connect_args"):  # a SQLAlchemy URL object
+        params = _params_from_sqlalchemy(dsn)
+    else:
+        raise ConnectionFailed(
+            f"cannot connect to a {type(dsn).__name__}; give a connection string or URL, "
+            "a SQLAlchemy URL or Engine, or a Sandbox"
+        )
+    if service and "service" not in params:
+        params["service"] = service
+    return Target(params, guards(not allow_writes))

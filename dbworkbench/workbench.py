@@ -1,0 +1,192 @@
+"""The front door: :func:`connect` gives a :class:`Workbench` on one database."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import psycopg
+
+from . import collectors
+from .errors import ExtensionMissing
+from .server import ServerInfo
+from .snapshot import Snapshot
+from .target import Target, resolve_target
+
+if TYPE_CHECKING:
+    import sqlalchemy
+
+
+class Workbench:
+    """One database, with session guards, and the collectors as methods.
+
+    Each collector returns a DataFrame whose columns and dtypes are listed in
+    :mod:`dbworkbench.collectors` (``STATEMENTS_COLUMNS``, ``TABLES_COLUMNS``, ...).
+    """
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self._conn: psycopg.Connection[Any] | None = None
+
+    def __repr__(self) -> str:
+        mode = "sandbox" if self.target.is_sandbox else ("writes allowed" if self.target.allow_writes else "read-only")
+        version = f"PostgreSQL {self.server.version}" if self._conn is not None else "not connected"
+        return f"<Workbench {self.target.display} ({version}, {mode})>"
+
+    # -- connection ------------------------------------------------------------------
+
+    @property
+    def conn(self) -> psycopg.Connection[Any]:
+        """The workbench's autocommit connection (reopened if it was closed or broke)."""
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            self._conn = self.target.connect()
+        return self._conn
+
+    @cached_property
+    def server(self) -> ServerInfo:
+        """Version, role and extensions of the server."""
+        return ServerInfo.read(self.conn)
+
+    @property
+    def capabilities(self) -> dict[str, bool]:
+        """Feature flags: pg_stat_statements, hypopg, EXPLAIN GENERIC_PLAN/SERIALIZE/MEMORY, ..."""
+        return self.server.capabilities
+
+    @cached_property
+    def engine(self) -> sqlalchemy.engine.Engine:
+        """A SQLAlchemy Engine whose connections carry the same guards, for ``pd.read_sql``."""
+        import sqlalchemy
+
+        return sqlalchemy.create_engine(
+            "postgresql+psycopg://", creator=lambda: self.target.connect(autocommit=False), poolclass=sqlalchemy.pool.NullPool
+        )
+
+    def refresh(self) -> None:
+        """Forget cached server facts (after CREATE EXTENSION, say)."""
+        self.__dict__.pop("server", None)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> Workbench:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- collectors --------------------------------------------------------------------
+
+    def statements(self, *, all_databases: bool = False, include_own: bool = False) -> pd.DataFrame:
+        """pg_stat_statements for this database, slowest in total first.
+
+        Columns: queryid, query, calls, total/mean/stddev/min/max_exec_ms, total_plan_ms,
+        rows, rows_per_call, shared_blks_hit/read/dirtied/written, temp_blks_read/written,
+        blk_read_ms, blk_write_ms, wal_bytes, cache_hit_ratio, share_of_total_time, then
+        database, user, toplevel, local_blks_hit/read, wal_records (dtypes:
+        ``collectors.STATEMENTS_COLUMNS``). ``include_own=True`` keeps dbworkbench's own
+        catalog queries; ``all_databases=True`` every database's statements.
+
+        >>> db.statements().head(3)[["query", "calls", "total_exec_ms"]]  # doctest: +SKIP
+        """
+        return collectors.statements(self.conn, self.server, all_databases=all_databases, include_own=include_own)
+
+    def tables(self) -> pd.DataFrame:
+        """User tables: live/dead tuples, seq vs index scans, cache hits, sizes, vacuum times.
+
+        Columns and dtypes: ``collectors.TABLES_COLUMNS``.
+        """
+        return collectors.tables(self.conn, self.server)
+
+    def indexes(self) -> pd.DataFrame:
+        """User indexes: definition, key columns, unique/primary/valid/partial, constraint, scans, bytes.
+
+        Columns and dtypes: ``collectors.INDEXES_COLUMNS``.
+        """
+        return collectors.indexes(self.conn, self.server)
+
+    def column_stats(self, table: str | None = None, *, values: bool = True) -> pd.DataFrame:
+        """Planner statistics per column of ``table`` (or of every user table).
+
+        ``values=False`` leaves out most_common_vals and histogram_bounds (they hold real data).
+        Columns and dtypes: ``collectors.COLUMN_STATS_COLUMNS``.
+
+        >>> db.column_stats("posts", values=False)  # doctest: +SKIP
+        """
+        return collectors.column_stats(self.conn, self.server, table, values=values)
+
+    def settings(self) -> pd.DataFrame:
+        """Every server setting with unit, category, source and pending_restart.
+
+        Columns and dtypes: ``collectors.SETTINGS_COLUMNS``.
+        """
+        return collectors.settings(self.conn, self.server)
+
+    def snapshot(self) -> Snapshot:
+        """Statements, tables and indexes now; ``later - earlier`` gives the deltas with rates.
+
+        >>> before = db.snapshot(); ...; delta = db.snapshot() - before  # doctest: +SKIP
+        """
+        taken_at = pd.Timestamp(self.conn.execute("SELECT clock_timestamp()").fetchone()[0])  # type: ignore[index]
+        try:
+            stmts = self.statements()
+            reset_at = collectors.statements_reset_at(self.conn, self.server)
+        except ExtensionMissing:
+            from .frames import empty_frame
+
+            stmts, reset_at = empty_frame(collectors.STATEMENTS_COLUMNS), None
+        return Snapshot(taken_at, stmts, self.tables(), self.indexes(), reset_at)
+
+
+def connect(
+    dsn: Any = None,
+    *,
+    service: str | None = None,
+    allow_writes: bool = False,
+    statement_timeout_ms: int = 30_000,
+    lock_timeout_ms: int = 2_000,
+    idle_in_transaction_timeout_ms: int = 60_000,
+    demo_scale: str = "tiny",
+) -> Workbench:
+    """Open a :class:`Workbench`.
+
+    ``dsn``: a libpq conninfo or URL, a SQLAlchemy URL or Engine, or a Sandbox. With
+    none, ``service=``, ``$DBWORKBENCH_DSN`` or the ``PG*`` environment are used; with
+    none of those, the sandbox starts and its demo database is used (loaded at
+    ``demo_scale`` when empty). Any target but the sandbox is read-only unless
+    ``allow_writes=True``. Every session has ``statement_timeout``, ``lock_timeout`` and
+    ``idle_in_transaction_session_timeout`` set.
+
+    >>> import dbworkbench as wb
+    >>> db = wb.connect()                               # doctest: +SKIP
+    >>> db = wb.connect("postgresql://app@db.internal/shop")  # read-only  # doctest: +SKIP
+    """
+    target = resolve_target(
+        dsn,
+        service=service,
+        allow_writes=allow_writes,
+        statement_timeout_ms=statement_timeout_ms,
+        lock_timeout_ms=lock_timeout_ms,
+        idle_in_transaction_timeout_ms=idle_in_transaction_timeout_ms,
+    )
+    db = Workbench(target)
+    if target.is_sandbox:
+        _ensure_demo(db, demo_scale)
+    return db
+
+
+def _ensure_demo(db: Workbench, scale: str) -> None:
+    """Load the demo at ``scale`` into the sandbox's demo database unless it is there."""
+    from filelock import FileLock
+
+    from ._paths import home_dir
+    from .datasets.demo import demo_is_loaded, load_demo
+
+    if demo_is_loaded(db.conn):
+        return
+    with FileLock(str(home_dir() / "demo.lock"), timeout=600):
+        if not demo_is_loaded(db.conn):
+            load_demo(db.conn, scale)
+    db.refresh()
