@@ -126,15 +126,16 @@ def demo() -> None:
 @clean_errors
 def demo_load(scale: str, replace: bool, dsn: str | None, allow_writes: bool) -> None:
     """Create the demo schema and rows (deterministic, skewed like a real site)."""
-    from .datasets.demo import demo_is_loaded, load_demo
+    from .datasets.demo import demo_is_loaded
 
     db = _open(dsn, allow_writes=allow_writes) if dsn else _open_sandbox_empty()
     _require_writes(db, "demo load")
     if demo_is_loaded(db.conn) and not replace:
         click.echo("the demo database is already loaded (use --replace to reload it)")
         return
-    result = load_demo(db.conn, scale, replace=replace)
-    click.echo(f"loaded demo scale {scale}: {result}")
+    result = db.load_demo(scale, replace=replace)
+    rows = ", ".join(f"{n:,} {t}" for t, n in result["rows"].items())
+    click.echo(f"loaded the {scale} demo ({rows}) in {result['seconds']:.1f} s")
 
 
 def _open_sandbox_empty() -> Any:
@@ -208,13 +209,13 @@ def show(what: str, table: str | None, limit: int, fmt: str, dsn: str | None) ->
 @clean_errors
 def lab(scale: str, iterations: int, notebooks: Path | None, port: int, no_lab: bool) -> None:
     """Start the sandbox, load the demo, run the workload, open JupyterLab on the notebooks."""
-    from .datasets.demo import demo_is_loaded, load_demo
+    from .datasets.demo import demo_is_loaded
     from .datasets.workload import run_workload
 
     db = _open_sandbox_empty()
     click.echo(f"sandbox: {db.target.display}")
     if not demo_is_loaded(db.conn):
-        load_demo(db.conn, scale)
+        db.load_demo(scale)
     if iterations:
         run_workload(db.conn, iterations=iterations)
     click.echo(f"demo database ready: {_sandbox_url()}")

@@ -25,7 +25,7 @@ def typed_frame(rows: Sequence[Sequence[Any]], columns: Sequence[str], schema: S
         if name not in frame.columns:
             frame[name] = None
     frame = frame[list(schema) + [c for c in frame.columns if c not in schema]]
-    return frame.astype(_astype(frame, schema), copy=False)
+    return frame.astype(_astype(frame, schema))
 
 
 def empty_frame(schema: Schema) -> pd.DataFrame:

@@ -9,7 +9,7 @@ import pandas as pd
 import psycopg
 
 from . import collectors
-from .errors import ExtensionMissing
+from .errors import ExtensionMissing, UnsafeStatement
 from .server import ServerInfo
 from .snapshot import Snapshot
 from .target import Target, resolve_target
@@ -124,6 +124,39 @@ class Workbench:
         """
         return collectors.settings(self.conn, self.server)
 
+    def load_demo(self, scale: str = "tiny", *, replace: bool = False, progress: bool = True) -> dict[str, Any]:
+        """Load the demo blog database here (a write: the sandbox, or ``allow_writes=True``).
+
+        On the sandbox, pg_stat_statements is reset afterwards so the load's own
+        statements don't top the list. Returns what :func:`datasets.load_demo` returns.
+        """
+        from .datasets.demo import load_demo
+
+        if not self.target.allow_writes:
+            raise UnsafeStatement(
+                f"loading the demo writes, and {self.target.display} is read-only; connect with allow_writes=True"
+            )
+        result = load_demo(self.conn, scale, replace=replace, progress=progress)
+        self.refresh()
+        if self.target.is_sandbox and self.server.has_extension("pg_stat_statements"):
+            self.conn.execute("SELECT pg_stat_statements_reset()")
+        return result
+
+    def health(self, **kwargs: Any) -> pd.DataFrame:
+        """The health checklist: one row per check and object, failures first.
+
+        Columns: check, status (fail|warn|pass|skip), severity (critical|warning|info),
+        object, evidence, recommendation, fix_sql (all strings; ``health.HEALTH_COLUMNS``).
+        Keyword arguments go to :func:`dbworkbench.health.health`: ``checks=[...]``,
+        ``thresholds=HealthThresholds(...)`` or single thresholds by name, ``ram_bytes=``,
+        ``storage="ssd"|"hdd"``, ``exact_bloat=``.
+
+        >>> db.health().query("status == 'fail'")[["check", "object", "fix_sql"]]  # doctest: +SKIP
+        """
+        from .health import health
+
+        return health(self.conn, self.server, **kwargs)
+
     def snapshot(self) -> Snapshot:
         """Statements, tables and indexes now; ``later - earlier`` gives the deltas with rates.
 
@@ -182,11 +215,10 @@ def _ensure_demo(db: Workbench, scale: str) -> None:
     from filelock import FileLock
 
     from ._paths import home_dir
-    from .datasets.demo import demo_is_loaded, load_demo
+    from .datasets.demo import demo_is_loaded
 
     if demo_is_loaded(db.conn):
         return
     with FileLock(str(home_dir() / "demo.lock"), timeout=600):
         if not demo_is_loaded(db.conn):
-            load_demo(db.conn, scale)
-    db.refresh()
+            db.load_demo(scale)

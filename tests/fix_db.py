@@ -33,9 +33,7 @@ _counter = itertools.count()
 if "DBWORKBENCH_TEST_HOME" in os.environ:
     os.environ["DBWORKBENCH_HOME"] = os.environ["DBWORKBENCH_TEST_HOME"]
 else:
-    _home = tempfile.mkdtemp(prefix="dwbt-", dir="/tmp")
-    os.chmod(_home, 0o755)
-    os.environ["DBWORKBENCH_HOME"] = _home
+    os.environ["DBWORKBENCH_HOME"] = f"/tmp/dwbt-{os.getpid()}"  # made when the sandbox first starts
 for var in ("DBWORKBENCH_DSN", "PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE"):
     os.environ.pop(var, None)
 
@@ -101,15 +99,24 @@ def _start_pg15(tmp: Path) -> Server:
     return Server("pg15", str(tmp), 5415)
 
 
-@pytest.fixture(scope="session")
-def sandbox() -> Iterator[object]:
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Stop this session's sandbox (tests or notebook kernels may have started it) and remove it."""
+    home = Path(os.environ["DBWORKBENCH_HOME"])
+    if "DBWORKBENCH_TEST_HOME" in os.environ or not home.exists():
+        return
     import dbworkbench as wb
 
-    sb = wb.Sandbox().start()
-    yield sb
-    if "DBWORKBENCH_TEST_HOME" not in os.environ:
+    sb = wb.Sandbox(home)
+    if sb.status().running:
         sb.stop()
-        shutil.rmtree(sb.home, ignore_errors=True)
+    shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> object:
+    import dbworkbench as wb
+
+    return wb.Sandbox().start()
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,9 @@
 
 A file ``<name>_post_<NNNNNN>.sql`` replaces ``<name>.sql`` on servers whose
 ``server_version_num`` is at least ``NNNNNN``; the first line of each file is
-``-- <name>: <description>``.
+``-- <name>: <description>``. The loader tags the first SELECT or WITH with the
+comment ``/* dbworkbench:catalog */`` so ``statements()`` can leave our own queries out
+(PostgreSQL 18 drops leading comments from pg_stat_statements' query text).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import re
 from functools import cache
 from importlib import resources
 
+MARKER = "/* dbworkbench:catalog */"
+_FIRST_KEYWORD = re.compile(r"^(\s*(?:SELECT|WITH)\b)", re.MULTILINE | re.IGNORECASE)
 _VARIANT = re.compile(r"^(?P<name>[a-z_]+?)(?:_post_(?P<version>\d{6}))?\.sql$")
 
 
@@ -33,7 +37,8 @@ def get(name: str, server_version_num: int = 999_999) -> str:
         raise KeyError(f"no catalog SQL named {name!r}; known: {', '.join(sorted(_variants()))}") from None
     for since, filename in variants:
         if server_version_num >= since:
-            return (resources.files(__package__) / filename).read_text(encoding="utf-8")
+            text = (resources.files(__package__) / filename).read_text(encoding="utf-8")
+            return _FIRST_KEYWORD.sub(rf"\1 {MARKER}", text, count=1)
     raise KeyError(f"catalog SQL {name!r} does not support server version {server_version_num}")
 
 

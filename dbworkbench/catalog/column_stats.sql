@@ -1,5 +1,4 @@
 -- column_stats: planner statistics per column (pg_stats) with the distinct count made absolute
--- dbworkbench:catalog
 SELECT s.schemaname AS schema,
        s.tablename AS "table",
        s.attname AS "column",

@@ -1,5 +1,4 @@
 -- indexes: every user index with its definition, key columns, flags, backing constraint, scans and size
--- dbworkbench:catalog
 SELECT s.schemaname AS schema,
        s.relname AS "table",
        s.indexrelname AS "index",

@@ -1,5 +1,4 @@
 -- relations: user tables and views by schema, for naming help in error messages
--- dbworkbench:catalog
 SELECT n.nspname AS schema, c.relname AS name
   FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')

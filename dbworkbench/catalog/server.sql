@@ -1,5 +1,4 @@
 -- server: version, identity and capabilities of the connected server (one row)
--- dbworkbench:catalog
 SELECT current_setting('server_version_num')::int AS version_num,
        current_setting('server_version') AS version,
        current_database() AS database,

@@ -1,5 +1,4 @@
 -- statements: pg_stat_statements with derived ratios, slowest in total first
--- dbworkbench:catalog
 -- {view} is the schema-qualified view; {blk_read}, {blk_write}, {toplevel} differ by version.
 SELECT s.queryid,
        s.query,

@@ -1,3 +1,2 @@
 -- statements_info: when pg_stat_statements was last reset (PostgreSQL 14+)
--- dbworkbench:catalog
 SELECT stats_reset, dealloc FROM {view}

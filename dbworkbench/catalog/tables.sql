@@ -1,5 +1,4 @@
 -- tables: per user table scans, tuples, cache hits, sizes and vacuum/analyze times
--- dbworkbench:catalog
 SELECT s.schemaname AS schema,
        s.relname AS "table",
        s.n_live_tup,

@@ -1,0 +1,5 @@
+-- health_checkpoints: checkpoints started by schedule (checkpoint_timeout) and by request (WAL volume, max_wal_size) since the reset
+SELECT checkpoints_timed::int8 AS timed,
+       checkpoints_req::int8 AS requested,
+       stats_reset
+  FROM pg_stat_bgwriter
