@@ -41,15 +41,42 @@ def _open(dsn: str | None, allow_writes: bool = False) -> Any:
     return connect(dsn, allow_writes=allow_writes)
 
 
-def _print_frame(frame: pd.DataFrame, fmt: str) -> None:
+# What `show ... --format table` prints by default (csv and json print every column).
+TABLE_COLUMNS = {
+    "statements": ["query", "calls", "total_exec_ms", "mean_exec_ms", "share_of_total_time", "rows_per_call",
+                   "cache_hit_ratio"],
+    "tables": ["schema", "table", "n_live_tup", "seq_scan", "seq_tup_read", "idx_scan", "idx_scan_ratio",
+               "cache_hit_ratio", "total_bytes"],
+    "indexes": ["schema", "table", "index", "columns", "is_unique", "constraint", "idx_scan", "bytes"],
+    "settings": ["name", "setting", "unit", "source", "pending_restart"],
+    "column-stats": ["schema", "table", "column", "null_frac", "n_distinct", "estimated_distinct", "correlation"],
+}
+
+
+def _print_frame(frame: pd.DataFrame, fmt: str, columns: list[str] | None = None) -> None:
+    if fmt == "table" and columns:
+        frame = frame[columns]
+    if fmt == "table":
+        frame = frame.copy()
+        for name in frame.columns:
+            if frame[name].dtype == "string":
+                flat = frame[name].str.replace(r"\s+", " ", regex=True)
+                frame[name] = flat.where(flat.str.len() <= 70, flat.str.slice(0, 69) + "…")
     if fmt == "csv":
         click.echo(frame.to_csv(index=False), nl=False)
     elif fmt == "json":
         click.echo(frame.to_json(orient="records", date_format="iso", default_handler=str))
     else:
-        with pd.option_context("display.max_rows", 200, "display.max_columns", 30, "display.width", 200,
-                               "display.max_colwidth", 60):
-            click.echo(frame.to_string(index=False))
+        with pd.option_context("display.max_rows", 500, "display.max_columns", 40, "display.width", 250,
+                               "display.float_format", "{:,.3f}".format):
+            text_columns = [c for c in frame.columns if frame[c].dtype in ("string", "object")]
+            left = {c: _left_aligned(frame[c]) for c in text_columns}
+            click.echo(frame.to_string(index=False, justify="left", formatters=left))
+
+
+def _left_aligned(column: pd.Series) -> Callable[[Any], str]:
+    width = max([len(str(v)) for v in column] + [len(str(column.name))])
+    return lambda value: f"{value!s:<{width}}"
 
 
 @click.group()
@@ -175,6 +202,8 @@ def workload_run(iterations: int | None, seconds: float | None, seed: int, dsn: 
     _require_writes(db, "the workload")
     summary = run_workload(db.conn, iterations=iterations, seconds=seconds, seed=seed)
     _print_frame(summary, "table")
+    click.echo(f"{int(summary['calls'].sum()):,} statements, {int(summary['errors'].sum()):,} errors, "
+               f"{summary['total_ms'].sum() / 1000:.1f} s of execution")
 
 
 # -- collectors ---------------------------------------------------------------------------
@@ -193,7 +222,7 @@ def show(what: str, table: str | None, limit: int, fmt: str, dsn: str | None) ->
     """Print one collector's DataFrame."""
     db = _open(dsn)
     frame = db.column_stats(table, values=False) if what == "column-stats" else getattr(db, what)()
-    _print_frame(frame.head(limit) if limit else frame, fmt)
+    _print_frame(frame.head(limit) if limit else frame, fmt, TABLE_COLUMNS[what])
 
 
 # -- the main job ---------------------------------------------------------------------------
@@ -217,7 +246,8 @@ def lab(scale: str, iterations: int, notebooks: Path | None, port: int, no_lab: 
     if not demo_is_loaded(db.conn):
         db.load_demo(scale)
     if iterations:
-        run_workload(db.conn, iterations=iterations)
+        summary = run_workload(db.conn, iterations=iterations)
+        click.echo(f"workload: {int(summary['calls'].sum()):,} statements run, {int(summary['errors'].sum()):,} errors")
     click.echo(f"demo database ready: {_sandbox_url()}")
     if no_lab:
         return
