@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,8 @@ from .target import Target, resolve_target
 
 if TYPE_CHECKING:
     import sqlalchemy
+
+    from .plans import Plan
 
 
 class Workbench:
@@ -123,6 +126,20 @@ class Workbench:
         Columns and dtypes: ``collectors.SETTINGS_COLUMNS``.
         """
         return collectors.settings(self.conn, self.server)
+
+    def explain(self, sql: str, params: Sequence[Any] | None = None, *, analyze: bool = True) -> Plan:
+        """EXPLAIN one statement and parse it into a :class:`~dbworkbench.plans.Plan`.
+
+        ANALYZE (with BUFFERS, WAL, SETTINGS, VERBOSE; SERIALIZE and MEMORY on 17+) runs the
+        statement inside a transaction that is always rolled back; a writing statement on a
+        read-only target is refused unless ``analyze=False``. ``$1``-style text without
+        ``params`` gets a GENERIC_PLAN (16+); with ``params`` it is prepared and executed.
+
+        >>> db.explain("SELECT * FROM posts WHERE user_id = $1", params=[some_id]).insights()  # doctest: +SKIP
+        """
+        from .explain import run_explain
+
+        return run_explain(self.conn, self.server, self.target, sql, params, analyze=analyze)
 
     def load_demo(self, scale: str = "tiny", *, replace: bool = False, progress: bool = True) -> dict[str, Any]:
         """Load the demo blog database here (a write: the sandbox, or ``allow_writes=True``).
