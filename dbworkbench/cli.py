@@ -225,6 +225,55 @@ def show(what: str, table: str | None, limit: int, fmt: str, dsn: str | None) ->
     _print_frame(frame.head(limit) if limit else frame, fmt, TABLE_COLUMNS[what])
 
 
+# -- health ---------------------------------------------------------------------------------
+
+
+@main.command("health")
+@dsn_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
+@click.option("--check", "checks", multiple=True, help="Run only this check (repeatable).")
+@click.option("--ram", "ram_gb", type=click.FloatRange(min=0.1), default=None,
+              help="The server machine's RAM in GB (default: read on the server where possible).")
+@click.option("--storage", type=click.Choice(["ssd", "hdd"]), default="ssd", show_default=True)
+@click.option("--all", "show_all", is_flag=True, help="Show passing and skipped checks too.")
+@click.option("--fail-on", type=click.Choice(["never", "fail", "warn"]), default="never", show_default=True,
+              help="Exit with status 2 when a check has this status (or worse), for CI.")
+@clean_errors
+def health_command(dsn: str | None, fmt: str, checks: tuple[str, ...], ram_gb: float | None, storage: str,
+                   show_all: bool, fail_on: str) -> None:
+    """Run the health checklist: findings with evidence and the SQL that fixes them."""
+    from .health import to_markdown
+
+    db = _open(dsn)
+    report = db.health(checks=list(checks) or None, ram_bytes=int(ram_gb * 1024**3) if ram_gb else None,
+                       storage=storage)
+    shown = report if show_all or fmt == "json" else report[report["status"].isin(["fail", "warn"])]
+    if fmt == "markdown":
+        click.echo(to_markdown(shown))
+    elif fmt == "json":
+        _print_frame(shown, fmt)
+    else:
+        _print_findings(shown)
+    if fmt != "json":
+        counts = report["status"].value_counts()
+        click.echo(", ".join(f"{counts.get(s, 0)} {s}" for s in ("fail", "warn", "pass", "skip")), err=True)
+    bad = {"fail": {"fail"}, "warn": {"fail", "warn"}}.get(fail_on, set())
+    if bad & set(report["status"]):
+        sys.exit(2)
+
+
+def _print_findings(report: pd.DataFrame) -> None:
+    """One block per finding: the line, the evidence, what to do, the fix (nothing cut short)."""
+    for r in report.itertuples(index=False):
+        click.echo(f"{r.status.upper():<5} {r.severity:<8} {r.check}  {r.object}")
+        click.echo(f"      evidence: {r.evidence}")
+        if r.recommendation:
+            click.echo(f"      do:       {r.recommendation}")
+        if not pd.isna(r.fix_sql):
+            click.echo("      fix:      " + r.fix_sql.replace("\n", "\n                "))
+        click.echo("")
+
+
 # -- the main job ---------------------------------------------------------------------------
 
 

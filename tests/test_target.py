@@ -123,3 +123,17 @@ def test_no_dsn_means_the_sandbox_with_the_demo(sandbox) -> None:
         assert db.server.major == 18
         assert {"users", "posts", "comments"} <= set(db.tables()["table"])
         assert "sandbox" in repr(db)
+
+
+def test_an_unprivileged_role_can_connect(server, empty_db) -> None:
+    with server.admin() as admin:
+        admin.execute("DROP ROLE IF EXISTS dwb_plain_reader")
+        admin.execute("CREATE ROLE dwb_plain_reader LOGIN")
+    try:
+        conninfo = empty_db.replace(f"user={server.user}", "user=dwb_plain_reader")
+        with wb.connect(conninfo) as db:
+            assert db.server.user == "dwb_plain_reader" and not db.server.is_superuser
+            assert db.tables().empty and len(db.settings()) > 100
+    finally:
+        with server.admin() as admin:
+            admin.execute("DROP ROLE IF EXISTS dwb_plain_reader")

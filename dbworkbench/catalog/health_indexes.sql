@@ -1,4 +1,13 @@
 -- health_indexes: every index on a user table: keys, options, backing constraint, validity, scans, size
+WITH fk_refs AS MATERIALIZED (
+    SELECT f.conindid, array_agg(f.conname::text ORDER BY f.conname) AS names
+      FROM pg_constraint f
+     WHERE f.contype = 'f'
+     GROUP BY f.conindid
+),
+building AS MATERIALIZED (
+    SELECT DISTINCT index_relid FROM pg_stat_progress_create_index
+)
 SELECT x.indexrelid::int8 AS indexrelid,
        x.indrelid::int8 AS relid,
        n.nspname AS schema,
@@ -26,15 +35,14 @@ SELECT x.indexrelid::int8 AS indexrelid,
                WHERE a.attrelid = x.indrelid AND a.attnum = ANY (x.indkey::int2[])) AS keys_not_null,
        k.conname AS "constraint",
        k.contype::text AS constraint_type,
-       ARRAY(SELECT f.conname::text FROM pg_constraint f
-              WHERE f.contype = 'f' AND f.conindid = x.indexrelid ORDER BY 1) AS referenced_by,
+       coalesce(r.names, '{}') AS referenced_by,
        s.idx_scan,
        s.idx_tup_read,
        pg_relation_size(x.indexrelid) AS bytes,
        i.reltuples::float8 AS reltuples,
        i.relpages::int8 AS relpages,
        coalesce(i.reloptions, '{}') AS reloptions,
-       EXISTS (SELECT 1 FROM pg_stat_progress_create_index p WHERE p.index_relid = x.indexrelid) AS being_built
+       b.index_relid IS NOT NULL AS being_built
   FROM pg_index AS x
   JOIN pg_class AS i ON i.oid = x.indexrelid
   JOIN pg_class AS t ON t.oid = x.indrelid
@@ -43,6 +51,8 @@ SELECT x.indexrelid::int8 AS indexrelid,
   LEFT JOIN pg_stat_all_indexes AS s ON s.indexrelid = x.indexrelid
   LEFT JOIN pg_constraint AS k
          ON k.conindid = x.indexrelid AND k.conrelid = x.indrelid AND k.contype IN ('p', 'u', 'x')
+  LEFT JOIN fk_refs AS r ON r.conindid = x.indexrelid
+  LEFT JOIN building AS b ON b.index_relid = x.indexrelid
  WHERE t.relkind IN ('r', 'p', 'm')
    AND t.relpersistence <> 't'
    AND n.nspname NOT IN ('pg_catalog', 'information_schema')

@@ -1,4 +1,17 @@
 -- health_integer_keys: smallint and integer columns of primary keys with the largest value the planner statistics have seen
+WITH refs AS MATERIALIZED (
+    -- integer columns of foreign keys, by the referenced table and column
+    SELECT f.confrelid, f.confkey[u.ord] AS ref_attnum,
+           array_agg(format('%%I.%%I(%%I)', fn.nspname, ft.relname, fa.attname) ORDER BY 1) AS columns
+      FROM pg_constraint f
+      CROSS JOIN LATERAL unnest(f.conkey) WITH ORDINALITY AS u(attnum, ord)
+      JOIN pg_class ft ON ft.oid = f.conrelid
+      JOIN pg_namespace fn ON fn.oid = ft.relnamespace
+      JOIN pg_attribute fa ON fa.attrelid = f.conrelid AND fa.attnum = u.attnum
+     WHERE f.contype = 'f' AND f.conparentid = 0
+       AND fa.atttypid IN ('int2'::regtype, 'int4'::regtype)
+     GROUP BY 1, 2
+)
 SELECT n.nspname AS schema,
        t.relname AS "table",
        t.oid::int8 AS relid,
@@ -15,20 +28,12 @@ SELECT n.nspname AS schema,
            (SELECT min(v) FROM unnest(s.most_common_vals::text::int8[]) AS v)
        ) AS min_seen,
        s.attname IS NOT NULL AS has_stats,
-       ARRAY(SELECT format('%%I.%%I(%%I)', fn.nspname, ft.relname, fa.attname)
-               FROM pg_constraint f
-               JOIN pg_class ft ON ft.oid = f.conrelid
-               JOIN pg_namespace fn ON fn.oid = ft.relnamespace
-               JOIN pg_attribute fa ON fa.attrelid = f.conrelid
-                                   AND fa.attnum = f.conkey[array_position(f.confkey, a.attnum)]
-              WHERE f.contype = 'f' AND f.confrelid = t.oid AND a.attnum = ANY (f.confkey)
-                AND f.conparentid = 0
-                AND fa.atttypid IN ('int2'::regtype, 'int4'::regtype)
-              ORDER BY 1) AS referencing_columns
+       coalesce(r.columns, '{}') AS referencing_columns
   FROM pg_constraint AS k
   JOIN pg_class AS t ON t.oid = k.conrelid
   JOIN pg_namespace AS n ON n.oid = t.relnamespace
   JOIN pg_attribute AS a ON a.attrelid = t.oid AND a.attnum = ANY (k.conkey)
+  LEFT JOIN refs AS r ON r.confrelid = t.oid AND r.ref_attnum = a.attnum
   LEFT JOIN pg_stats AS s ON s.schemaname = n.nspname AND s.tablename = t.relname
                          AND s.attname = a.attname AND s.inherited = (t.relkind = 'p')
  WHERE k.contype = 'p'
