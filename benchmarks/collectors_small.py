@@ -25,13 +25,7 @@ from dbworkbench.datasets import load_demo, run_workload
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.fix_db import Server, _pg15_missing, _start_pg15  # noqa: E402
 
-SCHEMAS = {
-    "statements": collectors.STATEMENTS_COLUMNS,
-    "tables": collectors.TABLES_COLUMNS,
-    "indexes": collectors.INDEXES_COLUMNS,
-    "column_stats": collectors.COLUMN_STATS_COLUMNS,
-    "settings": collectors.SETTINGS_COLUMNS,
-}
+SCHEMAS = collectors.COLLECTOR_COLUMNS
 
 
 def check(server: Server, scale: str, iterations: int) -> list[tuple[str, str, int, bool, float]]:

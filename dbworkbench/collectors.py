@@ -137,6 +137,15 @@ SETTINGS_COLUMNS: dict[str, str] = {
     "sourcefile": "string",
 }
 
+#: Each collector's column contract, by Workbench method name.
+COLLECTOR_COLUMNS: dict[str, dict[str, str]] = {
+    "statements": STATEMENTS_COLUMNS,
+    "tables": TABLES_COLUMNS,
+    "indexes": INDEXES_COLUMNS,
+    "column_stats": COLUMN_STATS_COLUMNS,
+    "settings": SETTINGS_COLUMNS,
+}
+
 
 def query_frame(
     conn: psycopg.Connection[Any],

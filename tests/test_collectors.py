@@ -23,13 +23,7 @@ REQUIRED = {
     "most_common_vals, most_common_freqs, histogram_bounds",
     "settings": "name, setting, unit, category, source, pending_restart, short_desc",
 }
-SCHEMAS = {
-    "statements": collectors.STATEMENTS_COLUMNS,
-    "tables": collectors.TABLES_COLUMNS,
-    "indexes": collectors.INDEXES_COLUMNS,
-    "column_stats": collectors.COLUMN_STATS_COLUMNS,
-    "settings": collectors.SETTINGS_COLUMNS,
-}
+SCHEMAS = collectors.COLLECTOR_COLUMNS
 
 
 @pytest.fixture(scope="module")
