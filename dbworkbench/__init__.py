@@ -13,6 +13,7 @@ from .errors import (
     UnsafeStatement,
     WorkbenchError,
 )
+from .plans import Plan, parse_plan
 from .sandbox import Sandbox
 from .snapshot import Snapshot, SnapshotDelta
 from .workbench import Workbench, connect
@@ -22,6 +23,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ConnectionFailed",
     "ExtensionMissing",
+    "Plan",
     "PlanParseError",
     "Sandbox",
     "SandboxError",
@@ -32,4 +34,5 @@ __all__ = [
     "WorkbenchError",
     "__version__",
     "connect",
+    "parse_plan",
 ]

@@ -311,3 +311,69 @@ def _sandbox_url() -> str:
     from .sandbox import Sandbox
 
     return Sandbox().url()
+
+
+# -- plans ----------------------------------------------------------------------------------
+
+
+@main.command("explain")
+@click.argument("source", type=click.File("rb"), required=False, metavar="FILE|-")
+@click.option("--sql", "sql_text", default=None, help="EXPLAIN this statement on the database instead of reading a plan.")
+@dsn_option
+@click.option("--no-analyze", is_flag=True, help="With --sql: the planner's estimate only; the statement is not run.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--top", type=click.IntRange(min=1), default=5, show_default=True, help="Nodes to list by exclusive time.")
+@clean_errors
+def explain_command(source: Any, sql_text: str | None, dsn: str | None, no_analyze: bool, fmt: str, top: int) -> None:
+    """Read a plan and print its tree, the nodes that take the most time, and the insights.
+
+    FILE holds EXPLAIN output in any format (TEXT as psql prints it, JSON, YAML, XML, an
+    auto_explain log line); - reads it from stdin. With --sql the statement is run through
+    EXPLAIN (ANALYZE, BUFFERS) instead, inside a transaction that is rolled back.
+    --format json prints {"nodes": [...], "insights": [...]} (missing values are null).
+    """
+    import json
+
+    from .plans import parse_plan
+    from .plans.figure import node_labels
+
+    if (source is None) == (sql_text is None):
+        raise click.UsageError('give a plan FILE (or - to read stdin), or --sql "SELECT ..."')
+    if no_analyze and sql_text is None:
+        raise click.UsageError("--no-analyze goes with --sql")
+    if sql_text is not None:
+        plan = _open(dsn).explain(sql_text, analyze=not no_analyze)
+    else:
+        plan = parse_plan(source.read().decode("utf-8-sig", errors="replace"))
+    insights = plan.insights()
+    if fmt == "json":
+        def records(frame: pd.DataFrame) -> Any:
+            return json.loads(frame.to_json(orient="records", date_format="iso", default_handler=str))
+
+        click.echo(json.dumps({"nodes": records(plan.nodes), "insights": records(insights)}, ensure_ascii=False))
+        return
+    nodes = plan.nodes
+    facts = [f"{len(nodes):,} nodes"]
+    if plan.planning_ms is not None:
+        facts.append(f"planning {plan.planning_ms:,.3f} ms")
+    if plan.execution_ms is not None:
+        facts.append(f"execution {plan.execution_ms:,.3f} ms")
+    click.echo(plan.text())
+    click.echo("")
+    click.echo("Plan: " + ", ".join(facts))
+    timed = bool(nodes["exclusive_ms"].notna().any())
+    by = "exclusive_ms" if timed else "total_cost"
+    ranked = nodes.assign(operation=pd.array(node_labels(nodes), dtype="string"))
+    ranked = ranked.sort_values(by, ascending=False, na_position="last", kind="stable").head(top)
+    click.echo(f"\nTop {len(ranked)} nodes by " + ("exclusive time:" if timed else "total cost (no ANALYZE):"))
+    columns = (["node_id", "operation", "actual_rows", "plan_rows", "actual_loops", "exclusive_ms", "exclusive_pct"]
+               if timed else ["node_id", "operation", "plan_rows", "total_cost"])
+    _print_frame(ranked, "table", columns)
+    click.echo("\nInsights:")
+    if insights.empty:
+        click.echo("  none")
+    for r in insights.to_dict("records"):
+        where = "plan" if pd.isna(r.get("node_id")) else f"#{int(r['node_id'])}"
+        click.echo(f"  {str(r.get('severity')).upper():<8} {where:<6} {r.get('message')}")
+        if not pd.isna(r.get("suggestion", pd.NA)):
+            click.echo(f"  {'':<8} {'':<6} do: {r['suggestion']}")

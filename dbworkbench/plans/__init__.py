@@ -1,0 +1,15 @@
+"""The offline plan engine: parse any EXPLAIN output into a :class:`Plan` of DataFrames.
+
+No database driver is imported here: a pasted plan is analysed offline.
+
+>>> from dbworkbench.plans import parse_plan
+>>> parse_plan("Seq Scan on t  (cost=0.00..35.50 rows=2550 width=4)").nodes.loc[0, "relation"]
+'t'
+"""
+
+from __future__ import annotations
+
+from ._parse import parse_plan
+from ._plan import Plan
+
+__all__ = ["Plan", "parse_plan"]
