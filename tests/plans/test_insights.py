@@ -41,8 +41,13 @@ def top(name: str) -> pd.Series:
 
 
 def test_codes_are_the_contract() -> None:
+    import sys
+
     assert sorted(CODES) == sorted(CONTRACT_CODES)
     assert len(RULES) == len(CODES) == 16
+    for rule, code in zip(RULES, CODES, strict=True):  # each rule in its own module, named after its code
+        assert sys.modules[rule.__module__].CODE == code
+        assert rule.__module__.endswith("." + rule.__name__) and rule.__doc__
 
 
 def test_every_code_is_documented() -> None:
@@ -87,7 +92,7 @@ def test_planted_problem_is_the_top_insight(path: Path) -> None:
     assert len(found), "no insight"
     assert found.loc[0, "code"] == path.stem, found[["code", "severity", "est_saving_ms"]].to_string()
     assert found.loc[0, "severity"] in ("warning", "critical")
-    assert found.loc[0, "est_saving_ms"] > 0
+    assert found["est_saving_ms"].iloc[0] > 0
     assert found.loc[0, "message"] and found.loc[0, "suggestion"]
 
 
@@ -147,14 +152,16 @@ def test_planted_sort_spill_work_mem_would_fit() -> None:
 
 
 def nd(kind: str, ms: float = 1.0, rows: float = 1, loops: int = 1, plans: list[dict[str, Any]] | None = None,
-       plan_rows: float | None = None, **props: Any) -> dict[str, Any]:
-    """A node; ``props`` use PostgreSQL's names with underscores for spaces (Rows_Removed_by_Filter)."""
+       plan_rows: float | None = None, raw: dict[str, Any] | None = None, **props: Any) -> dict[str, Any]:
+    """A node; ``props`` use PostgreSQL's names with underscores for spaces (Rows_Removed_by_Filter),
+    ``raw`` names with other characters ("Shared I/O Read Time")."""
     node: dict[str, Any] = {
         "Node Type": kind, "Startup Cost": 0.0, "Total Cost": 100.0,
         "Plan Rows": rows if plan_rows is None else plan_rows, "Plan Width": 8,
         "Actual Startup Time": 0.0, "Actual Total Time": ms, "Actual Rows": rows, "Actual Loops": loops,
     }
     node.update({k.replace("_", " "): v for k, v in props.items()})
+    node.update(raw or {})
     if plans:
         node["Plans"] = plans
     return node
@@ -450,7 +457,7 @@ def test_rows_discarded_by_a_subquery_scan_filter() -> None:
 
 def test_read_heavy_needs_most_blocks_read() -> None:
     scan = nd("Seq Scan", ms=100.0, rows=1_000_000, Relation_Name="t", Schema="public",
-              Shared_Hit_Blocks=100, Shared_Read_Blocks=20_000, **{"Shared_I/O_Read_Time": 70.0})
+              Shared_Hit_Blocks=100, Shared_Read_Blocks=20_000, raw={"Shared I/O Read Time": 70.0})
     row = plan_of(scan).insights().iloc[0]
     assert row["code"] == "read-heavy" and row["est_saving_ms"] == 70.0
     warm = nd("Seq Scan", ms=100.0, rows=1_000_000, Relation_Name="t", Shared_Hit_Blocks=19_000, Shared_Read_Blocks=1_000)
@@ -477,3 +484,78 @@ def test_run_with_some_rules() -> None:
     scan = nd("Seq Scan", ms=40.0, rows=3, Relation_Name="t", Filter="(a = 1)", Rows_Removed_by_Filter=99_000,
               Shared_Read_Blocks=5_000)
     assert run(plan_of(scan), [seq_scan_selective])["code"].tolist() == ["seq-scan-selective"]
+
+
+def test_huge_work_mem_is_not_set_outright() -> None:
+    hashed = nd("Hash", ms=2_000.0, rows=10_000_000, Hash_Batches=2048, Original_Hash_Batches=8,
+                Peak_Memory_Usage=35_000, Parent_Relationship="Inner")
+    outer = nd("Seq Scan", ms=500.0, rows=10_000_000, Relation_Name="a", Parent_Relationship="Outer")
+    row = plan_of(nd("Hash Join", ms=4_000.0, rows=10, plans=[outer, hashed])).insights().iloc[0]
+    assert row["code"] == "hash-spill"
+    assert row["suggestion"].index("Make the input smaller") < row["suggestion"].index("SET work_mem = '64GB'")
+
+
+def test_no_index_suggested_on_system_catalogs() -> None:
+    scan = nd("Seq Scan", ms=40.0, rows=3, Relation_Name="pg_attribute", Schema="pg_catalog", Alias="a",
+              Filter="(a.attname = 'x'::name)", Rows_Removed_by_Filter=99_000)
+    row = plan_of(scan).insights().iloc[0]
+    assert row["code"] == "seq-scan-selective" and "CREATE INDEX" not in row["suggestion"]
+
+
+def test_constraint_trigger_from_a_text_plan_follows_the_statement() -> None:
+    text = """
+ Delete on emailmessages  (cost=0.00..10.00 rows=1 width=6) (actual time=0.5..0.5 rows=0 loops=1)
+   ->  Seq Scan on emailmessages  (cost=0.00..10.00 rows=1 width=6) (actual time=0.1..0.2 rows=5 loops=1)
+ Trigger for constraint attachments_message_id_fkey: time=900.000 calls=5
+ Execution Time: 901.000 ms
+"""
+    row = parse_plan(text).insights().iloc[0]
+    assert row["code"] == "slow-trigger" and row["severity"] == "critical"
+    assert "CREATE INDEX CONCURRENTLY ON attachments (message_id);" in row["suggestion"]
+
+
+def test_misestimate_of_a_function_scan_sets_its_rows() -> None:
+    fn = nd("Function Scan", ms=5.0, rows=50_000, plan_rows=1_000, Function_Name="expand", Schema="public",
+            Alias="e", Parent_Relationship="Outer")
+    inner = nd("Index Scan", ms=0.01, rows=1, loops=50_000, Relation_Name="t", Index_Name="t_pkey",
+               Parent_Relationship="Inner")
+    row = plan_of(nd("Nested Loop", ms=600.0, rows=50_000, plan_rows=1_000, plans=[fn, inner])).insights().iloc[0]
+    assert row["code"] == "misestimate" and "ALTER FUNCTION public.expand ROWS 50000;" in row["suggestion"]
+
+
+def test_a_hash_is_never_where_a_misestimate_starts() -> None:
+    scan = nd("Seq Scan", ms=30.0, rows=200_000, plan_rows=200_000, Relation_Name="t")
+    hashed = nd("Hash", ms=40.0, rows=2_000, plan_rows=200_000, Parent_Relationship="Inner", plans=[scan])
+    outer = nd("Seq Scan", ms=10.0, rows=10, Relation_Name="o", Parent_Relationship="Outer")
+    assert "misestimate" not in codes(plan_of(nd("Hash Join", ms=100.0, rows=10, plans=[outer, hashed])))
+
+
+def test_nested_loop_of_cheap_index_probes_is_not_amplification() -> None:
+    inner = nd("Index Scan", ms=0.005, rows=1, loops=10_000, Relation_Name="t", Index_Name="t_pkey",
+               Parent_Relationship="Inner")
+    outer = nd("Seq Scan", ms=5.0, rows=10_000, Relation_Name="o", Parent_Relationship="Outer")
+    assert codes(plan_of(nd("Nested Loop", ms=60.0, rows=10_000, plans=[outer, inner]))) == []
+    slow = dict(inner, **{"Actual Total Time": 0.2})
+    assert codes(plan_of(nd("Nested Loop", ms=2_100.0, rows=10_000, plans=[outer, slow]))) == ["loop-amplification"]
+
+
+def test_a_few_ms_of_planning_stay_info() -> None:
+    row = plan_of(nd("Result", ms=0.2), planning=3.0).insights().iloc[0]
+    assert row["code"] == "planning-time" and row["severity"] == "info"
+
+
+def test_saving_never_exceeds_the_statement() -> None:
+    sort = nd("Sort", ms=20.0, rows=100_000, Sort_Method="external merge", Sort_Space_Used=5_000,
+              Sort_Space_Type="Disk", raw={"Temp I/O Write Time": 9_000.0})
+    row = plan_of(sort, execution=25.0, planning=0.0).insights().iloc[0]
+    assert row["est_saving_ms"] <= 20.0
+
+
+@pytest.mark.parametrize("name", ["dbworkbench.plans.insights", "dbworkbench.plans.insights._base",
+                                  "dbworkbench.plans.insights._sql"])
+def test_docstring_examples(name: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted > 0

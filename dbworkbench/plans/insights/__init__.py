@@ -25,21 +25,23 @@ seq-scan-selective       a Seq Scan whose Filter keeps <= 10% of the rows it rea
 index-filter-inefficient an index scan whose Filter throws away >= 80% of what the index
                          found: an index that also covers the filtered columns
 misestimate              rows off the estimate by >= 10x where the error starts, when a plan
-                         above depended on it: ``ANALYZE``, ``CREATE STATISTICS``
-sort-spill               a Sort that ran on disk: ``SET work_mem`` to 2x its disk space
+                         above depended on it: ``ANALYZE``, ``CREATE STATISTICS``, function ROWS
+sort-spill               a Sort that ran on disk: ``SET work_mem`` to 2x its disk space (work_mem
+                         values are powers of two in MB; past 1GB, shrinking the input comes first)
 hash-spill               a Hash with several batches: ``SET work_mem`` for one batch
 lossy-bitmap             a Bitmap Heap Scan with lossy blocks: ``SET work_mem`` for an exact bitmap
 heap-fetches             an Index Only Scan visiting the table for >= 10% of its rows: ``VACUUM``
-loop-amplification       a SubPlan or Nested Loop inner side run >= 1,000 times per parent run:
-                         rewrite as one join / aggregate
+loop-amplification       a SubPlan, or a Nested Loop inner side of >= 0.05 ms a loop, run
+                         >= 1,000 times per parent run: rewrite as one join / aggregate
 workers-not-launched     a Gather that launched fewer workers than planned
 jit-overhead             JIT compile time >= 10% of the execution: ``jit_above_cost`` / ``jit``
-planning-time            planning >= 30% of the statement (and >= 1 ms): prepared statements
+planning-time            planning >= 30% of the statement and >= 1 ms (info below 5 ms):
+                         prepared statements
 cte-scan-filter          a materialized CTE computed in full, then filtered: ``NOT MATERIALIZED``
 slow-trigger             a trigger >= 10 ms or 10% of the execution; for a foreign key's action
                          trigger, the index on the referencing column
-rows-discarded           a Join Filter (or a Filter above the scans) removing >= 80% of the rows
-                         produced
+rows-discarded           a Join Filter (or a Filter above the scans, not HAVING) removing >= 80%
+                         of the rows produced: the index that lets the join look rows up
 read-heavy               a node reading >= 1,000 blocks, most of what it touched, from outside
                          shared buffers
 temp-io                  a HashAggregate, Materialize, CTE, WindowAgg, ... that wrote temporary
@@ -73,7 +75,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -147,6 +149,8 @@ def run(plan: Plan, rules: Iterable[Rule] | None = None) -> pd.DataFrame:
     for rule in selected:
         for f in rule(plan):
             saving = float(f.est_saving_ms) if f.est_saving_ms is not None else math.nan
+            if total is not None and saving > total:
+                saving = total  # no fix saves more than the statement takes
             severity = grade(saving, total)
             if f.severity is not None and SEVERITIES.index(f.severity) > SEVERITIES.index(severity):
                 severity = f.severity  # a rule may cap its finding's severity, never raise it
@@ -159,9 +163,11 @@ def run(plan: Plan, rules: Iterable[Rule] | None = None) -> pd.DataFrame:
             -1 if r[2] is None else r[2],
         )
     )
-    return pd.DataFrame(
-        {name: pd.array([r[k] for r in rows], dtype=dtype) for k, (name, dtype) in enumerate(COLUMNS.items())}
-    )
+    columns: dict[str, Any] = {}
+    for k, (name, dtype) in enumerate(COLUMNS.items()):
+        values: list[Any] = [r[k] for r in rows]
+        columns[name] = pd.array(values, dtype=dtype)  # type: ignore[call-overload]
+    return pd.DataFrame(columns)
 
 
 __all__ = ["CODES", "COLUMNS", "RULES", "Finding", "Rule", "quote_ident", "run"]

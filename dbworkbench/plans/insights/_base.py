@@ -92,7 +92,8 @@ class PlanView:
         return any(r["actual_loops"] is not None for r in self.rows)
 
     def parent(self, i: int) -> int | None:
-        return self.rows[i]["parent_id"]
+        p = self.rows[i]["parent_id"]
+        return None if p is None else int(p)
 
     def ancestors(self, i: int) -> Iterator[int]:
         p = self.parent(i)
@@ -166,14 +167,15 @@ def view(plan: Plan) -> PlanView:
     except (KeyError, TypeError):
         pass
     frame = plan.nodes
-    rows = [
-        {k: (None if v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v) for k, v in rec.items()}
+    rows: list[dict[str, Any]] = [
+        {str(k): (None if v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v) for k, v in rec.items()}
         for rec in frame.to_dict("records")
     ]
     for r in rows:  # plain Python ints for ids
         for k in ("node_id", "parent_id", "depth"):
-            if r[k] is not None:
-                r[k] = int(r[k])
+            val = r[k]
+            if val is not None:
+                r[k] = int(val)
     children: list[list[int]] = [[] for _ in rows]
     for r in rows:
         if r["parent_id"] is not None:

@@ -36,11 +36,11 @@ def _outer_misestimated(v: PlanView, nl: int) -> bool:
 
 
 def loop_amplification(plan: Plan) -> Iterator[Finding]:
-    """A correlated SubPlan, or the inner side of a Nested Loop costing 0.05 ms or more a loop,
-    that ran 1,000 times or more per run of its parent (under a Memoize: its cache misses). A Nested Loop whose outer input
-    was underestimated 10x is left to the misestimate rule, a Materialize inner side to
-    rows-discarded (its loops re-read stored rows; the cost is the join's comparisons).
-    Saving: half the repeated subtree's time.
+    """A correlated SubPlan, or the inner side of a Nested Loop costing 0.05 ms or more a
+    loop, that ran 1,000 times or more per run of its parent (under a Memoize: its cache
+    misses). A Nested Loop whose outer input was underestimated 10x is left to the
+    misestimate rule, a Materialize inner side to rows-discarded (its loops re-read stored
+    rows; the cost is the join's comparisons). Saving: half the repeated subtree's time.
     """
     v = view(plan)
     for i, r in enumerate(v.rows):

@@ -22,6 +22,8 @@ SAVING_SHARE = 0.5
 
 # Nodes that pass rows on without a choice of their own: the consumer is above them.
 _PASS_THROUGH = ("Hash", "Materialize", "Memoize", "Gather", "Gather Merge", "Result", "Limit", "Unique")
+# Nodes whose row count is their input's: an error there started below.
+_NOT_ORIGINS = ("Hash", "Materialize", "Memoize", "Sort", "Incremental Sort", "Gather", "Gather Merge", "Limit")
 _SCANS = ("Seq Scan", "Index Scan", "Index Only Scan", "Bitmap Heap Scan", "Bitmap Index Scan", "Tid Scan", "Tid Range Scan")
 
 
@@ -74,9 +76,12 @@ def _fix(v: PlanView, i: int) -> str:
             "to a temporary table and ANALYZE it before the main query, or join the tables directly "
             "so their statistics apply."
         )
-    if r["node_type"] in _SCANS and r["relation"]:
-        table = qualified(r["schema"], r["relation"])
-        names = {n for n in (r["alias"], r["relation"]) if n}
+    heap = r
+    if r["node_type"] == "Bitmap Index Scan":  # the table is its Bitmap Heap Scan's
+        heap = next((v.rows[a] for a in v.ancestors(i) if v.rows[a]["node_type"] == "Bitmap Heap Scan"), r)
+    if r["node_type"] in _SCANS and heap["relation"]:
+        table = qualified(heap["schema"], heap["relation"])
+        names = {n for n in (heap["alias"], heap["relation"]) if n}
         cols = []
         for expr in (r["index_cond"], r["recheck_cond"], r["filter"]):
             for c in index_columns(expr, names):
@@ -102,10 +107,6 @@ def _fix(v: PlanView, i: int) -> str:
             f"or grouped columns) or a rewrite that states the relationship directly."
         )
     return "Refresh the statistics (ANALYZE) of the tables below this node."
-
-
-# Nodes whose row count is their input's: an error there started below.
-_NOT_ORIGINS = ("Hash", "Materialize", "Memoize", "Sort", "Incremental Sort", "Gather", "Gather Merge", "Limit")
 
 
 def misestimate(plan: Plan) -> Iterator[Finding]:

@@ -22,6 +22,8 @@ SAVING_SHARE = 0.5
 _JOINS = ("Nested Loop", "Hash Join", "Merge Join")
 # Scans with their own rules (seq-scan-selective, index-filter-inefficient, cte-scan-filter).
 _SCANS = ("Seq Scan", "Index Scan", "Index Only Scan", "Bitmap Heap Scan", "CTE Scan")
+# A HAVING clause filters groups an aggregate had to build anyway: nothing to push down.
+_GROUPING = ("Aggregate", "Group")
 
 
 def _join_index(v: PlanView, i: int) -> str | None:
@@ -46,9 +48,9 @@ def _join_index(v: PlanView, i: int) -> str | None:
 
 
 def rows_discarded(plan: Plan) -> Iterator[Finding]:
-    """A join whose Join Filter, or a node other than a table scan (Subquery Scan, Function
-    Scan, ...) whose Filter, removed 1,000 rows or more and kept at most 20%: the rows were
-    produced, then thrown away. Saving, for a join: its own time (and, for a Nested Loop, its
+    """A join whose Join Filter, or a node other than a table scan or an aggregate's HAVING
+    (a Subquery Scan, Function Scan, Foreign Scan, ...) whose Filter, removed 1,000 rows or
+    more and kept at most 20%: the rows were produced, then thrown away. Saving, for a join: its own time (and, for a Nested Loop, its
     inner side's) times the share removed; otherwise half the node's time times that share.
     """
     v = view(plan)
@@ -56,7 +58,7 @@ def rows_discarded(plan: Plan) -> Iterator[Finding]:
         nt = r["node_type"]
         if nt in _JOINS and r["join_filter"]:
             cond, removed = r["join_filter"], v.total_rows(i, "rows_removed_by_join_filter")
-        elif nt not in _SCANS and nt not in _JOINS and r["filter"]:
+        elif nt not in _SCANS and nt not in _JOINS and nt not in _GROUPING and r["filter"]:
             cond, removed = r["filter"], v.total_rows(i, "rows_removed_by_filter")
         else:
             continue

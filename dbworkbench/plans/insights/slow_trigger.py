@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._base import Finding, fmt_ms, fmt_pct, view
 from ._sql import create_index, fk_from_name, quote_literal
@@ -23,6 +24,16 @@ def _check_query(constraint: str) -> str:
         "SELECT conrelid::regclass AS referencing_table, pg_get_constraintdef(oid) FROM pg_constraint "
         f"WHERE conname = {quote_literal(constraint)};"
     )
+
+
+def _number(v: Any) -> float | None:
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+        return float(v)
+    return None
+
+
+def _text(v: Any) -> str | None:
+    return v if isinstance(v, str) else None
 
 
 def _kind(name: str | None, constraint: str | None, operation: str | None) -> str:
@@ -51,20 +62,12 @@ def slow_trigger(plan: Plan) -> Iterator[Finding]:
     operation = next(
         (str(raw.get("Operation")) for raw, r in zip(v.raw, v.rows, strict=True) if r["node_type"] == "ModifyTable"), None
     )
-    for t in plan.triggers.itertuples(index=False):
-        try:
-            spent = float(t.time_ms)
-        except (TypeError, ValueError):  # <NA>
+    for t in plan.triggers.to_dict("records"):
+        spent = _number(t.get("time_ms"))
+        if spent is None or (spent < MIN_MS and spent < MIN_SHARE * execution):
             continue
-        if spent != spent or (spent < MIN_MS and spent < MIN_SHARE * execution):
-            continue
-        name = t.name if isinstance(t.name, str) else None
-        relation = t.relation if isinstance(t.relation, str) else None
-        constraint = t.constraint if isinstance(t.constraint, str) else None
-        try:
-            calls = int(t.calls)
-        except (TypeError, ValueError):
-            calls = 0
+        name, relation, constraint = (_text(t.get(k)) for k in ("name", "relation", "constraint"))
+        calls = int(_number(t.get("calls")) or 0)
         share = f", {fmt_pct(spent / execution)} of the execution" if execution else ""
         per = f", {fmt_ms(spent / calls)} a call" if calls > 1 else ""
         on = f" on {relation}" if relation else ""
