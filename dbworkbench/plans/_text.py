@@ -76,7 +76,11 @@ _SIMPLE_NODES = frozenset(
         "LockRows", "Limit", "Hash", "Aggregate", "Custom Scan", "Foreign Scan",
     }
 )
-_MEMBER_PARENTS = frozenset({"Append", "Merge Append", "BitmapAnd", "BitmapOr", "Custom Scan"})
+# a child's Parent Relationship when its parent says it; otherwise Outer, then Inner
+_CHILD_RELATIONSHIP = {
+    **dict.fromkeys(("Append", "Merge Append", "BitmapAnd", "BitmapOr", "Custom Scan"), "Member"),
+    "Subquery Scan": "Subquery",
+}
 
 
 def _exact_names() -> dict[str, dict[str, Any]]:
@@ -365,18 +369,18 @@ def parse_node_line(text: str, rel: str | None = None, subplan: str | None = Non
     """A node line without its ``->`` into a node dict, and whether its annotations were complete."""
     m = _NODE_FAST.fullmatch(text)
     if m is not None:  # the usual "Name  (cost=...) (actual time=...)": one regex
-        g = m.groups()
-        node, _known = node_from_name(g[0].strip(), rel, subplan)
-        node["Startup Cost"] = float(g[1])
-        node["Total Cost"] = float(g[2])
-        node["Plan Rows"] = _number(g[3])
-        node["Plan Width"] = _number(g[4])
-        if g[5] is not None:
-            node["Actual Startup Time"] = float(g[5])
-            node["Actual Total Time"] = float(g[6])
-            node["Actual Rows"] = _number(g[7])
-            node["Actual Loops"] = _number(g[8])
-        elif g[9] is not None:
+        name, startup, total, rows, width, a_startup, a_total, a_rows, loops, never = m.groups()
+        node, _known = node_from_name(name.strip(), rel, subplan)
+        node["Startup Cost"] = float(startup)
+        node["Total Cost"] = float(total)
+        node["Plan Rows"] = _number(rows)
+        node["Plan Width"] = _number(width)
+        if a_startup is not None:
+            node["Actual Startup Time"] = float(a_startup)
+            node["Actual Total Time"] = float(a_total)
+            node["Actual Rows"] = _number(a_rows)
+            node["Actual Loops"] = _number(loops)
+        elif never is not None:
             node["Actual Startup Time"] = 0.0
             node["Actual Total Time"] = 0.0
             node["Actual Rows"] = 0
@@ -709,21 +713,21 @@ def _parse_lines(logical: list[Line], query: str | None, *, strict: bool) -> dic
         c = raw.lstrip(" ")
         try:
             if c[:2] == "->":
-                pos = len(raw) - len(c)
-                _node_line(c.rstrip(), pos, no, stack, top, ctx, strict)
+                _node_line(c.rstrip(), len(raw) - len(c), no, stack, top, ctx, strict)
                 continue
             k = c.find(": ")
             if k > 0:
-                handler = handlers.get(c[:k])
+                key = c[:k]
+                handler = handlers.get(key)
                 if handler is not None and stack:
                     # the common case, a property of the node just read: no stack walk
                     e = stack[-1]
-                    pos = len(raw) - len(c)
-                    if e.kind == "node" and pos > e.pos:
+                    if e.kind == "node" and len(raw) - len(c) > e.pos:
+                        target = e.target
                         value = c[k + 2 :]
-                        if strict and ("Plans" in e.target or (value.count("(") != value.count(")") and _open_parens(value, 0, None) != (0, None))):
+                        if strict and ("Plans" in target or (value.count("(") != value.count(")") and _open_parens(value, 0, None) != (0, None))):
                             raise _Wrapped
-                        handler(e.target, c[:k], value.strip(), ctx)
+                        handler(target, key, value.strip(), ctx)
                         continue
             content = c.rstrip()
             if not content:
@@ -773,9 +777,7 @@ _TOP_KEYS = frozenset({"Planning", "Serialization", "Settings", "Query Identifie
 
 
 def _line(content: str, pos: int, no: int, stack: list[_Entry], top: dict[str, Any], ctx: _Ctx, strict: bool) -> None:
-    if content[0] == "-" and content.startswith("->"):
-        _node_line(content, pos, no, stack, top, ctx, strict)
-        return
+    """Any line but a node line (``_parse_lines`` has taken those)."""
     if strict and pos == 0 and not content.startswith(_PLAN_LEVEL):
         raise _Wrapped
     _pop_to(stack, pos)
@@ -867,13 +869,7 @@ def _node_line(content: str, pos: int, no: int, stack: list[_Entry], top: dict[s
         subplan = e.header
     else:
         parent = e.target
-        ptype = parent.get("Node Type")
-        if ptype in _MEMBER_PARENTS:
-            rel = "Member"
-        elif ptype == "Subquery Scan":
-            rel = "Subquery"
-        else:
-            rel = "Outer" if e.kids == 0 else "Inner"
+        rel = _CHILD_RELATIONSHIP.get(parent["Node Type"]) or ("Outer" if e.kids == 0 else "Inner")
         e.kids += 1
         subplan = None
     node, complete = parse_node_line(body, rel, subplan)
@@ -882,7 +878,11 @@ def _node_line(content: str, pos: int, no: int, stack: list[_Entry], top: dict[s
     if not ctx.pg18 and type(node.get("Actual Rows")) is float:
         ctx.pg18 = True
     ctx.nodes.append(node)
-    parent.setdefault("Plans", []).append(node)
+    kids = parent.get("Plans")
+    if kids is None:
+        parent["Plans"] = [node]
+    else:
+        kids.append(node)
     stack.append(_Entry("node", name_pos, node))
 
 
