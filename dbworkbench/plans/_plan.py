@@ -501,7 +501,19 @@ class Plan:
             rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
         title = esc(self._summary())
         query = f"<pre>{esc(self.query[:500])}</pre>" if self.query else ""
-        return f"<div><b>Plan</b>: {title}{query}<table>{head}{''.join(rows)}</table></div>"
+        return f"<div><b>Plan</b>: {title}{query}<table>{head}{''.join(rows)}</table>{self._insights_html()}</div>"
+
+    def _insights_html(self, k: int = 5) -> str:
+        found = self.insights().head(k)
+        if found.empty:
+            return "<p>No insights: nothing in this plan stands out.</p>"
+        items = "".join(
+            f"<li><b>{html.escape(str(r.severity))}</b> {html.escape(str(r.code))}"
+            f"{'' if pd.isna(r.node_id) else f' (node {int(r.node_id)})'}: {html.escape(str(r.message))}"
+            f"<br><code>{html.escape(str(r.suggestion))}</code></li>"
+            for r in found.itertuples()
+        )
+        return f"<p><b>Insights</b></p><ul>{items}</ul>"
 
 
 # --------------------------------------------------------------------------- helpers

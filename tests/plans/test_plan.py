@@ -181,3 +181,12 @@ def test_public_names() -> None:
     assert dbworkbench.plans.__all__ == ["Plan", "parse_plan"]
     assert isinstance(parse_plan("Result  (cost=0.00..0.01 rows=1 width=4)"), Plan)
     assert isinstance(sample("serial.yaml").nodes, pd.DataFrame)
+
+
+def test_notebook_summary_shows_insights_escaped() -> None:
+    planted = Path(__file__).parent / "planted"
+    html_text = parse_plan((planted / "seq-scan-selective.json").read_text())._repr_html_()
+    assert "seq-scan-selective" in html_text and "CREATE INDEX CONCURRENTLY" in html_text
+    assert "&#x27;" in html_text  # the filter's quoted uuid, escaped
+    healthy = parse_plan((planted / "healthy-pk-lookup.json").read_text())._repr_html_()
+    assert "No insights" in healthy
