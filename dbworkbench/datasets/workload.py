@@ -34,7 +34,8 @@ from psycopg.types.numeric import Int8
 from tqdm.auto import tqdm
 
 from .._paths import data_dir
-from ..errors import WorkbenchError
+from ..errors import UnsafeStatement, WorkbenchError
+from ..guard import classify
 
 __all__ = [
     "GENERATORS",
@@ -58,7 +59,6 @@ _PARAM = re.compile(r"^([A-Za-z_]\w*)\s*=\s*([a-z_][a-z0-9_]*)\s*(?:\((.*)\))?$"
 _FOR_EACH = re.compile(r"^([a-z][a-z0-9_]*)\.([A-Za-z_]\w*)\s*->\s*([A-Za-z_]\w*)$")
 _PLACEHOLDER = re.compile(r"%\(([A-Za-z_]\w*)\)s")
 _BAD_PERCENT = re.compile(r"%(?!\([A-Za-z_]\w*\)s)")
-_WRITE_WORDS = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
 
 
 # --------------------------------------------------------------------------- SQL files
@@ -381,20 +381,14 @@ def _parse_kind(header: dict[str, tuple[int, str]], sql_text: str, name_line: in
         if value not in ("read", "write"):
             raise WorkloadError(f"bad kind {value!r}", path=path, line=lineno, expected="read or write")
         return value
-    first = re.match(r"\s*(\w+)", _strip_comments(sql_text))
-    word = first.group(1).upper() if first else ""
-    if word in ("INSERT", "UPDATE", "DELETE", "MERGE"):
-        return "write"
-    if word == "WITH":
-        return "write" if _WRITE_WORDS.search(_strip_comments(sql_text)) else "read"
-    if word in ("SELECT", "VALUES", "TABLE", "SHOW"):
-        return "read"
-    raise WorkloadError(f"cannot tell whether {word or 'this'} reads or writes", path=path, line=name_line,
+    try:
+        found = classify(sql_text)
+    except UnsafeStatement as err:
+        raise WorkloadError(str(err), path=path, line=name_line, expected="one SQL statement") from None
+    if found.kind in ("read", "write"):  # DDL and transaction control have no place in a workload
+        return found.kind
+    raise WorkloadError(f"cannot tell whether {found.keyword} reads or writes", path=path, line=name_line,
                         expected="'-- kind: read' or '-- kind: write'")
-
-
-def _strip_comments(sql_text: str) -> str:
-    return re.sub(r"--[^\n]*", "", sql_text)
 
 
 def _check_placeholders(sql_text: str, params: tuple[Param, ...], for_each: ForEach | None, name: str,
