@@ -202,6 +202,9 @@ def run(n_nodes: int = 10_000, repeat: int = 5) -> list[tuple[str, int, float, f
         nodes = sum(len(parse_plan(t).nodes) for t in texts)
         wall, cpu = best_of(lambda: [parse_plan(t).nodes for t in texts], repeat)
         results.append((f"pev2 corpus ({len(files)} files)", nodes, wall, cpu))
+        one_line = (CORPUS / "spec-inline" / "25-cleanup-source-backtracking.json").read_text()
+        wall, cpu = best_of(lambda: parse_plan(one_line).nodes, repeat)
+        results.append(("135 KB one-line plan (backtracking guard)", len(parse_plan(one_line).nodes), wall, cpu))
     return results
 
 

@@ -158,7 +158,8 @@ def test_no_catastrophic_slowness(name: str) -> None:
     source = PATHOLOGICAL[name]
     t = time.perf_counter()
     _only_parse_errors(source)
-    assert time.perf_counter() - t < 3.0
+    # A guard against hangs (catastrophic backtracking), not a speed target: benchmarks/plans.py measures speed.
+    assert time.perf_counter() - t < 60
 
 
 # --------------------------------------------------------------------------- properties
