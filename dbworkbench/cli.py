@@ -156,7 +156,6 @@ def demo_load(scale: str, replace: bool, dsn: str | None, allow_writes: bool) ->
     from .datasets.demo import demo_is_loaded
 
     db = _open(dsn, allow_writes=allow_writes) if dsn else _open_sandbox_empty()
-    _require_writes(db, "demo load")
     if demo_is_loaded(db.conn) and not replace:
         click.echo("the demo database is already loaded (use --replace to reload it)")
         return

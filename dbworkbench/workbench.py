@@ -151,7 +151,7 @@ class Workbench:
 
         if not self.target.allow_writes:
             raise UnsafeStatement(
-                f"loading the demo writes, and {self.target.display} is read-only; connect with allow_writes=True"
+                f"loading the demo writes, and {self.target.display} is read-only; connect with allow_writes=True (on the command line: --allow-writes)"
             )
         result = load_demo(self.conn, scale, replace=replace, progress=progress)
         self.refresh()
