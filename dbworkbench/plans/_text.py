@@ -37,9 +37,10 @@ _NUM = r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
 # spaces optional: a mail client may have eaten the one where it wrapped the line
 _COST = re.compile(rf"\(cost=({_NUM})\.\.({_NUM}) ?rows=({_NUM}) ?width=(\d+)\)")
 _ACTUAL = re.compile(rf"\(actual ?(?:time=({_NUM})\.\.({_NUM}) ?)?rows=({_NUM}) ?loops=(\d+)\)")
-_NODE_FAST = re.compile(
-    rf"(.+?) {{1,2}}\(cost=({_NUM})\.\.({_NUM}) rows=(\d+) width=(\d+)\)"
-    rf"(?: \(actual time=({_NUM})\.\.({_NUM}) rows=({_NUM}) loops=(\d+)\)|( \(never executed\)))? *"
+# what follows a node name on the usual line: "  (cost=...) (actual time=...)" to the end
+_ANNOTATIONS = re.compile(
+    rf"  \(cost=({_NUM})\.\.({_NUM}) rows=(\d+) width=(\d+)\)"
+    rf"(?: \(actual time=({_NUM})\.\.({_NUM}) rows=({_NUM}) loops=(\d+)\)|( \(never executed\)))? *$"
 )
 _INDEX_SCAN = re.compile(r'(Index Only Scan|Index Scan)( Backward)? using ([^\s"]+|"(?:[^"]|"")+") on (.+)')
 _WORKER_ACTUAL = re.compile(rf"^actual (?:time=({_NUM})\.\.({_NUM}) )?rows=({_NUM}) loops=(\d+)$")
@@ -227,6 +228,27 @@ def node_from_name(name: str, rel: str | None = None, subplan: str | None = None
     return node, known
 
 
+_NAMED: dict[str, tuple[str, dict[str, Any]]] = {}  # node name -> its Node Type and the other keys it stands for
+
+
+def _named_node(name: str, rel: str | None, subplan: str | None) -> dict[str, Any]:
+    """``node_from_name`` for a node line, remembering what each name stood for (plans repeat names)."""
+    named = _NAMED.get(name)
+    if named is None:
+        proto, _known = node_from_name(name.strip())
+        named = (proto.pop("Node Type"), proto)
+        if len(_NAMED) >= 4096:
+            _NAMED.clear()
+        _NAMED[name] = named
+    node: dict[str, Any] = {"Node Type": named[0]}
+    if rel is not None:
+        node["Parent Relationship"] = rel
+    if subplan is not None:
+        node["Subplan Name"] = subplan
+    node.update(named[1])
+    return node
+
+
 _MODIFY_OPS = {"Insert": "Insert", "Update": "Update", "Delete": "Delete", "Merge": "Merge"}
 
 
@@ -367,19 +389,20 @@ def _annotation_start(s: str) -> int:
 
 def parse_node_line(text: str, rel: str | None = None, subplan: str | None = None) -> tuple[dict[str, Any], bool]:
     """A node line without its ``->`` into a node dict, and whether its annotations were complete."""
-    m = _NODE_FAST.fullmatch(text)
-    if m is not None:  # the usual "Name  (cost=...) (actual time=...)": one regex
-        name, startup, total, rows, width, a_startup, a_total, a_rows, loops, never = m.groups()
-        node, _known = node_from_name(name.strip(), rel, subplan)
+    k = text.find("  (cost=")
+    m = _ANNOTATIONS.match(text, k) if k > 0 else None
+    if m is not None:  # the usual "Name  (cost=...) (actual time=...)": one anchored regex
+        startup, total, rows, width, a_startup, a_total, a_rows, loops, never = m.groups()
+        node = _named_node(text[:k], rel, subplan)
         node["Startup Cost"] = float(startup)
         node["Total Cost"] = float(total)
-        node["Plan Rows"] = _number(rows)
-        node["Plan Width"] = _number(width)
+        node["Plan Rows"] = int(rows)
+        node["Plan Width"] = int(width)
         if a_startup is not None:
             node["Actual Startup Time"] = float(a_startup)
             node["Actual Total Time"] = float(a_total)
-            node["Actual Rows"] = _number(a_rows)
-            node["Actual Loops"] = _number(loops)
+            node["Actual Rows"] = int(a_rows) if a_rows.isdigit() else _number(a_rows)
+            node["Actual Loops"] = int(loops)
         elif never is not None:
             node["Actual Startup Time"] = 0.0
             node["Actual Total Time"] = 0.0
