@@ -9,7 +9,9 @@ from typing import Any
 
 from ..errors import PlanParseError
 from ._plan import Plan
-from ._source import Line, clean, split_lines, strip_auto_explain
+from . import _source, _text
+from ._source import Line
+from ._speedups import compiled
 from ._structured import (
     find_json,
     find_xml,
@@ -20,7 +22,10 @@ from ._structured import (
     parse_yaml,
     top_from_object,
 )
-from ._text import _find_root, parse_text
+
+# the mypyc builds of the line cleaner and the TEXT parser when they are current (see _speedups)
+_lines = compiled(_source)
+_reader = compiled(_text)
 
 MAX_INPUT_CHARS = 200_000_000
 
@@ -100,10 +105,10 @@ def _parse(source: Any) -> Plan:
     fast = _fast_json(source)
     if fast is not None:
         return fast
-    lines = split_lines(source)
+    lines = _lines.split_lines(source)
     if "plan:" in source:
-        lines, _from_log = strip_auto_explain(lines)
-    lines = clean(lines)
+        lines, _from_log = _lines.strip_auto_explain(lines)
+    lines = _lines.clean(lines)
     if not any(ln[1].strip() for ln in lines):
         raise PlanParseError("the input is empty", line=None, expected="a plan")
     return _dispatch(lines, source)
@@ -124,13 +129,17 @@ def _fast_json(source: str) -> Plan | None:
 
 
 def _dispatch(lines: list[Line], source: str) -> Plan:
-    # cheap looks at the whole text first: most inputs are TEXT plans of many lines
+    # most inputs are TEXT plans: when one starts within the first lines and no
+    # JSON, XML or YAML starts before it, there is no need to look further
+    early = _reader._find_root(lines[:_EARLY])
+    if early is not None and not _structured_marker(lines[: early + 1]):
+        return Plan(_reader.parse_text(lines), "text")
     j = find_json(lines) if ("Node Type" in source or source.lstrip()[:1] in ("[", "{")) else None
     x = find_xml(lines) if ("<explain" in source or "<?xml" in source) else None
     y = find_yaml(lines) if "Node Type:" in source else None
     starts = sorted((i, kind) for i, kind in ((j[0] if j else None, "json"), (x, "xml"), (y, "yaml")) if i is not None)
     first = starts[0][0] if starts else len(lines)
-    if _find_root(lines[:first]) is None:
+    if _reader._find_root(lines[:first]) is None:
         error: PlanParseError | None = None
         for i, kind in starts:
             try:
@@ -138,9 +147,21 @@ def _dispatch(lines: list[Line], source: str) -> Plan:
             except PlanParseError as exc:
                 error = error or exc
         # no JSON, XML or YAML plan: a TEXT plan further down, or an error
-        if error is not None and _find_root(lines) is None:
+        if error is not None and _reader._find_root(lines) is None:
             raise error
-    return Plan(parse_text(lines), "text")
+    return Plan(_reader.parse_text(lines), "text")
+
+
+_EARLY = 50
+
+
+def _structured_marker(lines: list[Line]) -> bool:
+    """Whether a JSON, XML or YAML plan may start on one of ``lines`` (what ``_dispatch`` looks for)."""
+    for _no, s in lines:
+        t = s.lstrip()
+        if t[:1] in ("[", "{") or "Node Type" in t or "<explain" in t or "<?xml" in t:
+            return True
+    return False
 
 
 def _structured(lines: list[Line], i: int, kind: str, text: str) -> Plan:

@@ -585,7 +585,7 @@ def _strings(n: int, idx: list[int] | None, vals: list[Any]) -> StringArray:
     out = np.full(n, pd.NA, dtype=object)
     if vals:
         where = slice(None) if idx is None else np.array(idx, dtype=np.int64)
-        conv = [v if type(v) is str else (pd.NA if v is None else _text(v)) for v in vals]
+        conv = vals if set(map(type, vals)) == {str} else [v if type(v) is str else (pd.NA if v is None else _text(v)) for v in vals]
         tmp = np.empty(len(conv), dtype=object)
         tmp[:] = conv
         out[where] = tmp

@@ -144,8 +144,16 @@ _FRAME_STR = "-+=─━═│┃║┌┐└┘├┤┬┴┼╞╡╪╔╗╚
 
 
 def _blank_rules(lines: list[Line]) -> list[Line]:
-    """Blank out rule lines (candidates found with C-level ``str.strip``; lines stay numbered)."""
-    rows = [i for i, ln in enumerate(lines) if ln[1] and not ln[1].strip(_FRAME_STR) and _is_rule(ln[1])]
+    """Blank out rule lines (lines stay numbered).
+
+    A rule's first visible character is a frame character: that one look rules
+    out nearly every line before the closer ones.
+    """
+    rows = []
+    for i, ln in enumerate(lines):
+        t = ln[1].lstrip()
+        if t and t[0] in _FRAME_STR and not t.strip(_FRAME_STR) and _is_rule(ln[1]):
+            rows.append(i)
     if not rows:
         return lines
     out = list(lines)

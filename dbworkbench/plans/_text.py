@@ -392,23 +392,7 @@ def parse_node_line(text: str, rel: str | None = None, subplan: str | None = Non
     k = text.find("  (cost=")
     m = _ANNOTATIONS.match(text, k) if k > 0 else None
     if m is not None:  # the usual "Name  (cost=...) (actual time=...)": one anchored regex
-        startup, total, rows, width, a_startup, a_total, a_rows, loops, never = m.groups()
-        node = _named_node(text[:k], rel, subplan)
-        node["Startup Cost"] = float(startup)
-        node["Total Cost"] = float(total)
-        node["Plan Rows"] = int(rows)
-        node["Plan Width"] = int(width)
-        if a_startup is not None:
-            node["Actual Startup Time"] = float(a_startup)
-            node["Actual Total Time"] = float(a_total)
-            node["Actual Rows"] = int(a_rows) if a_rows.isdigit() else _number(a_rows)
-            node["Actual Loops"] = int(loops)
-        elif never is not None:
-            node["Actual Startup Time"] = 0.0
-            node["Actual Total Time"] = 0.0
-            node["Actual Rows"] = 0
-            node["Actual Loops"] = 0
-        return node, True
+        return _annotated(_named_node(text[:k], rel, subplan), m.groups()), True
     k = _annotation_start(text)
     name = (text if k < 0 else text[:k]).strip()
     node, _known = node_from_name(name, rel, subplan)
@@ -451,6 +435,26 @@ def parse_node_line(text: str, rel: str | None = None, subplan: str | None = Non
     return node, i >= n
 
 
+def _annotated(node: dict[str, Any], groups: tuple[Any, ...]) -> dict[str, Any]:
+    """Add what ``_ANNOTATIONS`` read (costs, and actual times or never executed) to a node."""
+    startup, total, rows, width, a_startup, a_total, a_rows, loops, never = groups
+    node["Startup Cost"] = float(startup)
+    node["Total Cost"] = float(total)
+    node["Plan Rows"] = int(rows)
+    node["Plan Width"] = int(width)
+    if a_startup is not None:
+        node["Actual Startup Time"] = float(a_startup)
+        node["Actual Total Time"] = float(a_total)
+        node["Actual Rows"] = int(a_rows) if a_rows.isdigit() else _number(a_rows)
+        node["Actual Loops"] = int(loops)
+    elif never is not None:
+        node["Actual Startup Time"] = 0.0
+        node["Actual Total Time"] = 0.0
+        node["Actual Rows"] = 0
+        node["Actual Loops"] = 0
+    return node
+
+
 def _number(s: str) -> int | float:
     """``"12"`` -> 12, ``"0.50"`` -> 0.5 (PostgreSQL 18 prints fractional rows); huge -> float."""
     if "." in s or "e" in s or "E" in s or len(s) > 300:
@@ -474,7 +478,7 @@ def _value(s: str) -> Any:
 
 def _strip_arrow(s: str) -> str | None:
     if s.startswith("->"):
-        return s[2:].lstrip(" ")
+        return s[2:].lstrip()
     return None
 
 
@@ -554,7 +558,7 @@ def _join_wrapped(lines: list[Line]) -> list[Line]:
             out.append((ln[0], [s]))
             joinable = False
             continue
-        ind = len(s) - len(s.lstrip(" "))
+        ind = len(s) - len(s.lstrip())
         if k == 0:
             body = _strip_arrow(c)
             nest.append([ind + (len(c) - len(body)) if body is not None else ind, 0])
@@ -713,7 +717,7 @@ def _parse_lines(logical: list[Line], query: str | None, *, strict: bool) -> dic
     ctx = _Ctx()
     root_line = logical[0]
     root_content = root_line[1].strip()
-    indent0 = len(root_line[1]) - len(root_line[1].lstrip(" "))
+    indent0 = len(root_line[1]) - len(root_line[1].lstrip())
     body = _strip_arrow(root_content)
     name_pos = indent0
     if body is not None:
@@ -732,10 +736,33 @@ def _parse_lines(logical: list[Line], query: str | None, *, strict: bool) -> dic
         top["Query Text"] = query
     stack: list[_Entry] = [_Entry("node", name_pos, root)]
     handlers = _HANDLERS
+    annotations = _ANNOTATIONS.match
     for no, raw in logical[1:]:
-        c = raw.lstrip(" ")
+        c = raw.lstrip()
         try:
             if c[:2] == "->":
+                # the usual node line, "->  Name  (cost=...) (actual ...)", under a node: read in place
+                body = c[2:].lstrip()
+                k = body.find("  (cost=")
+                m = annotations(body, k) if k > 0 else None
+                e = stack[-1] if stack else None
+                if m is None or e is None or e.kind != "node":
+                    _node_line(c.rstrip(), len(raw) - len(c), no, stack, top, ctx, strict)
+                    continue
+                name_pos = len(raw) - len(body)
+                while name_pos <= e.pos:
+                    stack.pop()
+                    if not stack:
+                        break
+                    e = stack[-1]
+                    if e.kind != "node":
+                        break
+                else:
+                    parent = e.target
+                    rel = _CHILD_RELATIONSHIP.get(parent["Node Type"]) or ("Inner" if e.kids else "Outer")
+                    e.kids += 1
+                    _add_node(_annotated(_named_node(body[:k], rel, None), m.groups()), parent, name_pos, stack, ctx)
+                    continue
                 _node_line(c.rstrip(), len(raw) - len(c), no, stack, top, ctx, strict)
                 continue
             k = c.find(": ")
@@ -748,7 +775,7 @@ def _parse_lines(logical: list[Line], query: str | None, *, strict: bool) -> dic
                     if e.kind == "node" and len(raw) - len(c) > e.pos:
                         target = e.target
                         value = c[k + 2 :]
-                        if strict and ("Plans" in target or (value.count("(") != value.count(")") and _open_parens(value, 0, None) != (0, None))):
+                        if strict and ("Plans" in target or (("(" in value or ")" in value) and value.count("(") != value.count(")") and _open_parens(value, 0, None) != (0, None))):
                             raise _Wrapped
                         handler(target, key, value.strip(), ctx)
                         continue
@@ -778,7 +805,7 @@ def _query_text(pre: list[Line]) -> str | None:
     for i, ln in enumerate(pre):
         c = ln[1].strip()
         if c.startswith("Query Text:"):
-            base = len(ln[1]) - len(ln[1].lstrip(" "))
+            base = len(ln[1]) - len(ln[1].lstrip())
             parts = [c[11:].strip()]
             for more in pre[i + 1 :]:
                 t = more[1]
@@ -866,7 +893,7 @@ def _line(content: str, pos: int, no: int, stack: list[_Entry], top: dict[str, A
 
 
 def _node_line(content: str, pos: int, no: int, stack: list[_Entry], top: dict[str, Any], ctx: _Ctx, strict: bool) -> None:
-    body = content[2:].lstrip(" ")
+    body = content[2:].lstrip()
     if not body or body.startswith("("):
         if strict:
             raise _Wrapped  # "->" at the end of a line, the name on the next one
@@ -898,6 +925,11 @@ def _node_line(content: str, pos: int, no: int, stack: list[_Entry], top: dict[s
     node, complete = parse_node_line(body, rel, subplan)
     if strict and not complete:
         raise _Wrapped
+    _add_node(node, parent, name_pos, stack, ctx)
+
+
+def _add_node(node: dict[str, Any], parent: dict[str, Any], name_pos: int, stack: list[_Entry], ctx: _Ctx) -> None:
+    """Hang a node read from a line under its parent and open its scope."""
     if not ctx.pg18 and type(node.get("Actual Rows")) is float:
         ctx.pg18 = True
     ctx.nodes.append(node)
@@ -1080,9 +1112,24 @@ _JIT_OR_TOP = frozenset(
 _ZERO_BUFFERS = dict.fromkeys(K.BUFFER_KEYS, 0)
 
 
+_SHARED_ONLY = re.compile(r"shared(?: hit=(\d+))?(?: read=(\d+))?(?: dirtied=(\d+))?(?: written=(\d+))?")
+
+
 def _p_buffers(t: dict[str, Any], key: str, value: str, ctx: _Ctx) -> None:
     ctx.has_buffers = True
     t.update(_ZERO_BUFFERS)  # PostgreSQL's JSON has all ten; TEXT shows the non-zero ones
+    m = _SHARED_ONLY.fullmatch(value)
+    if m is not None:  # the usual line: shared buffers only
+        hit, read, dirtied, written = m.groups()
+        if hit is not None:
+            t["Shared Hit Blocks"] = int(hit)
+        if read is not None:
+            t["Shared Read Blocks"] = int(read)
+        if dirtied is not None:
+            t["Shared Dirtied Blocks"] = int(dirtied)
+        if written is not None:
+            t["Shared Written Blocks"] = int(written)
+        return
     for part in value.split(", "):
         words = part.split()
         if not words:
@@ -1265,6 +1312,9 @@ _HANDLERS = {
 }
 
 
+_NESTED_KEYS = frozenset({"Plans", "Workers", "Target Tables"})
+
+
 def _property(
     target: dict[str, Any],
     content: str,
@@ -1275,7 +1325,7 @@ def _property(
     node_level: bool,
 ) -> None:
     key = _key_of(content)
-    if key is None:
+    if key is None or key in _NESTED_KEYS:  # "Plans: x" in stray text is no property: the walk builds those
         return
     value = content[len(key) + 1 :].strip()
     handler = _HANDLERS.get(key)

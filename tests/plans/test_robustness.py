@@ -118,6 +118,15 @@ def test_deep_plan_round_trip() -> None:
     assert len(parse_plan(plan.to_json()).nodes) == 400
 
 
+def test_stray_nested_keys_in_text_are_not_properties() -> None:
+    """A YAML plan pasted under a TEXT one has "Plans:" and "Workers:" lines: the TEXT walk must not take them."""
+    plan = _only_parse_errors("\n".join(SAMPLES))
+    assert plan is not None and len(plan.nodes) > 1
+    text = "Gather  (cost=0.00..1.00 rows=1 width=4)\n  Workers: 2\n  Plans: x\n  ->  Seq Scan on t  (cost=0.00..1.00 rows=1 width=4)"
+    nodes = parse_plan(text).nodes
+    assert nodes["node_type"].tolist() == ["Gather", "Seq Scan"]
+
+
 def test_garbage_in_numbers_is_missing_not_an_error() -> None:
     plan = parse_plan(
         {"Plan": {"Node Type": "Seq Scan", "Actual Loops": "many", "Actual Total Time": 1e400,
