@@ -564,8 +564,10 @@ def _floats(n: int, idx: list[int] | None, vals: list[Any]) -> tuple[np.ndarray,
             arr = None
     if arr is None:
         arr = np.array([_num(v) if _num(v) is not None else np.nan for v in vals], dtype=np.float64)
-    ix = np.arange(n, dtype=np.int64) if idx is None else np.array(idx, dtype=np.int64)
     ok = np.isfinite(arr)
+    if idx is None and ok.all():  # every node has a number: nothing to place
+        return arr, ~ok
+    ix = np.arange(n, dtype=np.int64) if idx is None else np.array(idx, dtype=np.int64)
     a[ix[ok]] = arr[ok]
     m[ix[ok]] = False
     return a, m
