@@ -448,7 +448,7 @@ def _usual_annotations(s: str, k: int) -> tuple[Any, ...] | None:
     c = s.find(")", w + 7) if w >= 0 else -1
     if c < 0:
         return None
-    rest = s[c + 1 :].rstrip(" ")
+    rest = s[c + 1 :].rstrip()
     try:
         costs = (float(s[i:j]), float(s[j + 2 : r]), int(s[r + 6 : w]), int(s[w + 7 : c]))
         if not rest:
@@ -462,7 +462,7 @@ def _usual_annotations(s: str, k: int) -> tuple[Any, ...] | None:
         lp = rest.find(" loops=", r + 6) if r >= 0 else -1
         if lp < 0:
             return None
-        rows = rest[r + 6 : lp]
+        rows = rest[r + 6 : lp]  # PostgreSQL 18 prints decimals
         return (*costs, float(rest[14:j]), float(rest[j + 2 : r]), int(rows) if rows.isdecimal() else _number(rows),
                 int(rest[lp + 7 : -1]))
     except ValueError:
