@@ -7,12 +7,15 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 import pandas as pd
 
 from .errors import WorkbenchError
+
+if TYPE_CHECKING:
+    from pandas._libs.missing import NAType
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -264,12 +267,14 @@ def health_command(dsn: str | None, fmt: str, checks: tuple[str, ...], ram_gb: f
 def _print_findings(report: pd.DataFrame) -> None:
     """One block per finding: the line, the evidence, what to do, the fix (nothing cut short)."""
     for r in report.itertuples(index=False):
-        click.echo(f"{r.status.upper():<5} {r.severity:<8} {r.check}  {r.object}")
+        status, severity, recommendation = cast(str, r.status), cast(str, r.severity), cast(str, r.recommendation)
+        fix_sql = cast("str | NAType", r.fix_sql)
+        click.echo(f"{status.upper():<5} {severity:<8} {r.check}  {r.object}")
         click.echo(f"      evidence: {r.evidence}")
-        if r.recommendation:
-            click.echo(f"      do:       {r.recommendation}")
-        if not pd.isna(r.fix_sql):
-            click.echo("      fix:      " + r.fix_sql.replace("\n", "\n                "))
+        if recommendation:
+            click.echo(f"      do:       {recommendation}")
+        if not pd.isna(fix_sql):
+            click.echo("      fix:      " + fix_sql.replace("\n", "\n                "))
         click.echo("")
 
 

@@ -157,7 +157,7 @@ def query_frame(
 ) -> pd.DataFrame:
     """Run catalog question ``name`` (its ``{part}`` slots filled from ``parts``) → typed frame."""
     text = catalog.get(name, server.version_num)
-    query: sql.Composable = sql.SQL(text).format(**parts) if parts else sql.SQL(text)  # type: ignore[arg-type]
+    query: sql.Composed | sql.SQL = sql.SQL(text).format(**parts) if parts else sql.SQL(text)  # type: ignore[arg-type]
     cur = conn.execute(query, params or {})
     columns = [d.name for d in cur.description or []]
     return typed_frame(cur.fetchall(), columns, schema)

@@ -89,7 +89,7 @@ def run_explain(
             if prepared is not None:
                 conn.execute(sql.SQL("PREPARE {} AS ").format(prepared) + body)
                 args = sql.SQL(", ").join(sql.Literal(p) for p in params or [])
-                statement = sql.SQL("EXECUTE {}({})").format(prepared, args) if params else sql.SQL("EXECUTE {}").format(prepared)
+                statement: sql.Composed | sql.SQL = sql.SQL("EXECUTE {}({})").format(prepared, args) if params else sql.SQL("EXECUTE {}").format(prepared)
             else:
                 statement = body
             row = conn.execute(sql.SQL("EXPLAIN ({}) ").format(options) + statement).fetchone()

@@ -8,9 +8,12 @@ The dtype names used across dbworkbench: ``Int64`` (nullable integer), ``float64
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from pandas._typing import SequenceNotStr
 
 Schema = Mapping[str, str]
 
@@ -20,7 +23,8 @@ def typed_frame(rows: Sequence[Sequence[Any]], columns: Sequence[str], schema: S
 
     Columns in ``schema`` come first in its order; other columns follow as pandas infers them.
     """
-    frame = pd.DataFrame.from_records(list(rows), columns=list(columns))
+    records = cast("list[SequenceNotStr[Any]]", list(rows))  # rows are sequences of values, never str
+    frame = pd.DataFrame.from_records(records, columns=list(columns))
     for name in schema:
         if name not in frame.columns:
             frame[name] = None

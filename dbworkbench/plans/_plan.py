@@ -7,7 +7,7 @@ import json
 import math
 from collections.abc import Iterator
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -15,6 +15,9 @@ from pandas.arrays import BooleanArray, FloatingArray, IntegerArray, StringArray
 
 from . import _keys as K
 from ._timing import Tree, attribute, exclusive, flatten, process_divisors
+
+if TYPE_CHECKING:
+    from pandas._libs.missing import NAType
 
 # name, dtype -- the order of ``Plan.nodes``; described in the Plan docstring.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -464,8 +467,8 @@ class Plan:
             parts.append(f"planning {self.planning_ms:.3f} ms")
         if self.execution_ms is not None:
             parts.append(f"execution {self.execution_ms:.3f} ms")
-        elif pd.notna(self.nodes.loc[0, "total_cost"]):
-            parts.append(f"cost {float(self.nodes.loc[0, 'total_cost']):.2f}")
+        elif pd.notna(root_cost := cast("float | NAType", self.nodes.loc[0, "total_cost"])):
+            parts.append(f"cost {float(root_cost):.2f}")
         if self.jit and self.jit.get("total") is not None:
             parts.append(f"JIT {self.jit['total']:.3f} ms")
         if len(self.triggers):
@@ -479,7 +482,7 @@ class Plan:
         lines.append("Top nodes by " + ("exclusive time:" if timed else "total cost:"))
         for i, row in top.iterrows():
             val = f"{row['exclusive_ms']:.3f} ms ({row['exclusive_pct']:.1f}%)" if timed else f"cost {row['total_cost']}"
-            lines.append(f"  [{i}] {_label(self._tree.nodes[int(i)])}  {val}")
+            lines.append(f"  [{i}] {_label(self._tree.nodes[int(cast(int, i))])}  {val}")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -493,7 +496,8 @@ class Plan:
         for i, row in top.iterrows():
             actual = "" if pd.isna(row["actual_rows"]) else f"{row['actual_rows']:g}"
             planned = "" if pd.isna(row["plan_rows"]) else f"{row['plan_rows']:g}"
-            cells = [str(int(i)), esc(_label(self._tree.nodes[int(i)])), esc(f"{actual} / {planned}")]
+            pos = int(cast(int, i))
+            cells = [str(pos), esc(_label(self._tree.nodes[pos])), esc(f"{actual} / {planned}")]
             if timed:
                 cells += [f"{row['exclusive_ms']:.3f}", f"{row['exclusive_pct']:.1f}"]
             else:
@@ -509,7 +513,7 @@ class Plan:
             return "<p>No insights: nothing in this plan stands out.</p>"
         items = "".join(
             f"<li><b>{html.escape(str(r.severity))}</b> {html.escape(str(r.code))}"
-            f"{'' if pd.isna(r.node_id) else f' (node {int(r.node_id)})'}: {html.escape(str(r.message))}"
+            f"{'' if pd.isna(nid := cast('int | NAType', r.node_id)) else f' (node {int(nid)})'}: {html.escape(str(r.message))}"
             f"<br><code>{html.escape(str(r.suggestion))}</code></li>"
             for r in found.itertuples()
         )
@@ -616,7 +620,7 @@ def _sum_keys(node: dict[str, Any], keys: tuple[str, ...]) -> float | None:
 def _jit(j: Any) -> dict[str, Any] | None:
     if not isinstance(j, dict):
         return None
-    timing = j.get("Timing") if isinstance(j.get("Timing"), dict) else {}
+    timing: dict[str, Any] = cast("dict[str, Any]", j.get("Timing")) if isinstance(j.get("Timing"), dict) else {}
     gen = timing.get("Generation")
     deform = None
     if isinstance(gen, dict):
@@ -635,7 +639,7 @@ def _jit(j: Any) -> dict[str, Any] | None:
 
 
 def _triggers(t: Any) -> pd.DataFrame:
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     if isinstance(t, list):
         for tr in t:
             if isinstance(tr, dict):
@@ -649,7 +653,7 @@ def _triggers(t: Any) -> pd.DataFrame:
                     )
                 )
     names = ("name", "relation", "constraint", "time_ms", "calls")
-    dtypes = ("string", "string", "string", "Float64", "Float64")
+    dtypes: tuple[Literal["string", "Float64"], ...] = ("string", "string", "string", "Float64", "Float64")
     return pd.DataFrame({n: pd.array([r[k] for r in rows], dtype=d) for k, (n, d) in enumerate(zip(names, dtypes, strict=True))})
 
 

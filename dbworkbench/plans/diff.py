@@ -43,6 +43,8 @@ import plotly.graph_objects as go
 from .figure import _num, _parents, _txt, node_labels
 
 if TYPE_CHECKING:
+    from pandas.api.extensions import ExtensionArray
+
     from ._plan import Plan
 
 __all__ = ["DIFF_COLUMNS", "MAX_PAIRS", "MIN_SCORE", "TOTALS_COLUMNS", "PlanDiff", "diff_plans"]
@@ -214,8 +216,8 @@ class PlanDiff:
         la, lb = sel["label_a"].fillna(""), sel["label_b"].fillna("")
         name = lb.where(lb != "", la).where((la == lb) | (la == "") | (lb == ""), la + " → " + lb)
         short = name.astype("string")
-        short = short.where(short.str.len() <= 64, short.str.slice(0, 63) + "…").to_numpy(dtype=object)
-        ylab = "#" + ida + "→#" + idb + " " + short
+        short_text = short.where(short.str.len() <= 64, short.str.slice(0, 63) + "…").to_numpy(dtype=object)
+        ylab = "#" + ida + "→#" + idb + " " + short_text
         info = np.column_stack([sel["change"].to_numpy(dtype=object), sel["note"].fillna("").to_numpy(dtype=object)])
         fig = go.Figure()
         for side, vals, colour in (("a (before)", va[pick], "#9ecae1"), ("b (after)", vb[pick], "#3182bd")):
@@ -481,12 +483,12 @@ def _pairs(a: _Side, b: _Side, match: np.ndarray, sim: np.ndarray) -> pd.DataFra
     delta = np.where(np.isnan(t_a) & np.isnan(t_b), np.nan, np.nan_to_num(t_b) - np.nan_to_num(t_a))
     rel = np.where(rel_a != "", rel_a, rel_b)
 
-    def s(v: np.ndarray) -> pd.arrays.StringArray:
+    def s(v: np.ndarray) -> ExtensionArray:
         out = v.astype(object)
         out[v == ""] = None
         return pd.array(out, dtype="string")
 
-    data = {
+    data: dict[str, np.ndarray | ExtensionArray] = {
         "node_id_a": _pick(ids_a, ia), "node_id_b": _pick(ids_b, ib), "change": change,
         "node_type_a": s(col(a, ia, "type")), "node_type_b": s(col(b, ib, "type")), "relation": s(rel),
         "index_a": s(col(a, ia, "index")), "index_b": s(col(b, ib, "index")),
@@ -509,7 +511,8 @@ def _pairs(a: _Side, b: _Side, match: np.ndarray, sim: np.ndarray) -> pd.DataFra
             v = pd.array(np.asarray(v, dtype="float64"), dtype="Float64")
         elif dtype == "Int64":
             v = pd.array(np.rint(np.asarray(v, dtype="float64")), dtype="Float64").astype("Int64")
-        out[name] = pd.array(v, dtype=dtype)
+        # pandas-stubs only has overloads for literal dtype names, not a dtype str chosen at run time
+        out[name] = pd.array(v, dtype=dtype)  # type: ignore[call-overload]
     return pd.DataFrame(out)
 
 

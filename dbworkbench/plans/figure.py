@@ -160,7 +160,7 @@ def _parents(nodes: pd.DataFrame) -> np.ndarray:
     """Row position of each node's parent, -1 for the root (node_id need not equal the position)."""
     ids = pd.Index(nodes["node_id"].astype("Int64").to_numpy(dtype="float64", na_value=np.nan))
     pid = nodes["parent_id"].astype("Int64").to_numpy(dtype="float64", na_value=np.nan)
-    pos = ids.get_indexer(pid)
+    pos = ids.get_indexer(pid)  # type: ignore[arg-type]  # pandas-stubs wants an Index; pandas takes array-likes
     return np.asarray(pos, dtype=np.int64)
 
 
@@ -226,7 +226,7 @@ def _insight_marks(plan: Plan, nodes: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     plan_level = int(found["node_id"].isna().sum())
     found = found[found["node_id"].notna()]
     ids = pd.Index(nodes["node_id"].astype("Int64").to_numpy(dtype="float64", na_value=np.nan))
-    pos = ids.get_indexer(found["node_id"].to_numpy(dtype="float64", na_value=np.nan))
+    pos = ids.get_indexer(found["node_id"].to_numpy(dtype="float64", na_value=np.nan))  # type: ignore[arg-type]  # as in _parents
     found = found.assign(pos=pos)[pos >= 0]
     if found.empty:
         return pd.DataFrame({"pos": [], "rank": [], "text": []}), plan_level
