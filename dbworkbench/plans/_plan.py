@@ -362,7 +362,7 @@ class Plan:
         for col, (v, m) in bufs.items():
             ex = exclusive(np.where(m, np.nan, v), attr)
             cols[col + "_excl"] = _to_int(np.nan_to_num(ex), np.isnan(ex))
-        return pd.DataFrame({name: cols[name] for name, _ in COLUMNS})
+        return pd.DataFrame({name: cols[name] for name, _ in COLUMNS}, copy=False)  # every array is new here
 
     # ----------------------------------------------------------------- insights hook
 
