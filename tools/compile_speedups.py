@@ -66,16 +66,16 @@ def main(names: list[str]) -> int:
             print(run.stdout[-3000:], run.stderr[-3000:], sep="\n")
             print("compile_speedups: the build failed (above); the plan parser stays pure Python")
             return 0
+        strays = [p.name for p in work.glob("*.so")]  # a shared library outside the package could not be loaded
+        if strays:
+            print(f"compile_speedups: unexpected shared libraries {strays}; the plan parser stays pure Python")
+            return 0
         for name in names:
             for old in PLANS.glob(f"{name}{SUFFIX}*.so"):
                 old.unlink()
         built = sorted((work / "dbworkbench" / "plans").glob(f"*{SUFFIX}*.so"))
         for so in built:
             shutil.copy2(so, PLANS / so.name)
-        strays = [p.name for p in work.glob("*.so")]
-    if strays:
-        print(f"compile_speedups: unexpected shared libraries {strays}; the plan parser stays pure Python")
-        return 0
     print(f"compile_speedups: built {', '.join(p.name for p in built)} in {time.perf_counter() - started:.0f} s")
     return 0
 
