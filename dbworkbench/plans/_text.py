@@ -46,6 +46,11 @@ _TRIGGER = re.compile(rf"^Trigger (.+): (?:time=({_NUM}) )?calls=({_NUM})$")
 _HEADER = re.compile(r"^(?:InitPlan|SubPlan)(?: \d+)?(?: \(.*\))?$|^CTE \S")
 _TARGET = re.compile(r"^(?:Foreign )?(Insert|Update|Delete|Merge) on \S")
 _KB = re.compile(r"^(\d+)kB$")
+_GAP = re.compile(r"  +")  # two or more spaces: between the pairs of a line
+_WAL_PAIRS = re.compile(r"(records|fpi|bytes|buffers full)=(\d+)")
+_ESTIMATE_PAIRS = re.compile(r"(capacity|distinct keys|lookups|hit percent)=(\d+(?:\.\d+)?)")
+_SAMPLING = re.compile(r"^(\w+) \((.*)\)(?: REPEATABLE \((.*)\))?$")
+_JIT_TIMING = re.compile(r"\b(\w+) (\d+(?:\.\d+)?) ms(?: \(Deform (\d+(?:\.\d+)?) ms\))?")
 
 _JOIN_TYPES = ("Left", "Right", "Full", "Semi", "Anti", "Right Semi", "Right Anti")
 _AGG_STRATEGY = {"Aggregate": "Plain", "GroupAggregate": "Sorted", "HashAggregate": "Hashed", "MixedAggregate": "Mixed"}
@@ -1032,7 +1037,7 @@ def _kb(s: str) -> Any:
 def _pairs(s: str) -> list[tuple[str, str]]:
     """``"A: 1  B: x y  C: 2kB"`` -> [("A", "1"), ("B", "x y"), ("C", "2kB")]."""
     out: list[tuple[str, str]] = []
-    for seg in re.split(r"  +", s.strip()):
+    for seg in _GAP.split(s.strip()):
         k = seg.find(": ")
         if seg.endswith(":") and k < 0:
             out.append((seg[:-1], ""))
@@ -1186,7 +1191,7 @@ _WAL_NAMES = {"records": "WAL Records", "fpi": "WAL FPI", "bytes": "WAL Bytes", 
 
 
 def _p_wal(t: dict[str, Any], key: str, value: str, ctx: _Ctx) -> None:
-    for k, v in re.findall(r"(records|fpi|bytes|buffers full)=(\d+)", value):
+    for k, v in _WAL_PAIRS.findall(value):
         t[_WAL_NAMES[k]] = int(v)
 
 
@@ -1255,7 +1260,7 @@ _ESTIMATE_NAMES = {
 
 
 def _p_estimates(t: dict[str, Any], key: str, value: str, ctx: _Ctx) -> None:
-    for k, v in re.findall(r"(capacity|distinct keys|lookups|hit percent)=(\d+(?:\.\d+)?)", value):
+    for k, v in _ESTIMATE_PAIRS.findall(value):
         t[_ESTIMATE_NAMES[k]] = _number(v)
 
 
@@ -1278,7 +1283,7 @@ def _p_tuples(t: dict[str, Any], key: str, value: str, ctx: _Ctx) -> None:
 
 
 def _p_sampling(t: dict[str, Any], key: str, value: str, ctx: _Ctx) -> None:
-    m = re.match(r"^(\w+) \((.*)\)(?: REPEATABLE \((.*)\))?$", value)
+    m = _SAMPLING.match(value)
     if m:
         t["Sampling Method"] = m.group(1)
         t["Sampling Parameters"] = _split_list(m.group(2))
@@ -1376,7 +1381,7 @@ def _property(
         target["Options"] = opts
     elif key == "Timing" and _is_jit(target):
         timing: dict[str, Any] = {}
-        for name, ms, deform in re.findall(r"\b(\w+) (\d+(?:\.\d+)?) ms(?: \(Deform (\d+(?:\.\d+)?) ms\))?", value):
+        for name, ms, deform in _JIT_TIMING.findall(value):
             if deform:
                 timing[name] = {"Deform": _number(deform), "Total": _number(ms)}
             else:
