@@ -49,6 +49,10 @@ def _find(name: str, honour_env: bool = True) -> ModuleType | str:
         fast = importlib.import_module(f"{__package__}.{name}{SUFFIX}")
     except ImportError:
         return "pure Python (not built: make speedups)"
-    if getattr(fast, "SOURCE_SHA256", None) != source_hash(name):
+    try:
+        current = source_hash(name)
+    except OSError:
+        return "pure Python (no source to check the build against)"
+    if getattr(fast, "SOURCE_SHA256", None) != current:
         return "pure Python (the build is older than the source: make speedups)"
     return fast
