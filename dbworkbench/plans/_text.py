@@ -774,28 +774,6 @@ def _parse_lines(logical: list[Line], query: str | None, *, strict: bool) -> dic
         c = raw.lstrip()
         try:
             if c[:2] == "->":
-                # the usual node line, "->  Name  (cost=...) (actual ...)", under a node: read in place
-                body = c[2:].lstrip()
-                k = body.find("  (cost=")
-                numbers = _usual_annotations(body, k) if k > 0 else None
-                e = stack[-1] if stack else None
-                if numbers is None or e is None or e.kind != "node":
-                    _node_line(c.rstrip(), len(raw) - len(c), no, stack, top, ctx, strict)
-                    continue
-                name_pos = len(raw) - len(body)
-                while name_pos <= e.pos:
-                    stack.pop()
-                    if not stack:
-                        break
-                    e = stack[-1]
-                    if e.kind != "node":
-                        break
-                else:
-                    parent = e.target
-                    rel = _CHILD_RELATIONSHIP.get(parent["Node Type"]) or ("Inner" if e.kids else "Outer")
-                    e.kids += 1
-                    _add_node(_annotated(_named_node(body[:k], rel, None), numbers), parent, name_pos, stack, ctx)
-                    continue
                 _node_line(c.rstrip(), len(raw) - len(c), no, stack, top, ctx, strict)
                 continue
             k = c.find(": ")
