@@ -36,7 +36,6 @@ import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import methodcaller
 from typing import Any
 
 import numpy as np
@@ -92,13 +91,15 @@ class Attribution:
     ctes: list[tuple[int, list[int]]]
 
 
-def attribute(tree: Tree) -> Attribution:
+def attribute(tree: Tree, relationships: np.ndarray) -> Attribution:
+    """Where each node's inclusive cost goes; ``relationships`` holds each node's Parent Relationship."""
     nodes, parent, size = tree.nodes, tree.parent, tree.size
     charge = list(parent)
     ctes: list[tuple[int, list[int]]] = []
     refs: dict[str, list[int]] | None = None
-    relationships = map(methodcaller("get", "Parent Relationship"), nodes)  # read at C speed
-    for i in [i for i, rel in enumerate(relationships) if rel == "InitPlan" and i > 0]:
+    for i in np.flatnonzero(relationships == "InitPlan").tolist():
+        if i == 0:
+            continue
         node = nodes[i]
         name = node.get("Subplan Name")
         name = name if isinstance(name, str) else ""
@@ -199,9 +200,10 @@ def exclusive(values: np.ndarray, attr: Attribution) -> np.ndarray:
     return np.maximum(excl, 0.0)  # NaN stays NaN
 
 
-def process_divisors(tree: Tree, settings: dict[str, Any] | None) -> np.ndarray:
+def process_divisors(tree: Tree, settings: dict[str, Any] | None, node_types: np.ndarray) -> np.ndarray:
     """How many processes may have run each node side by side (1 outside Gather / Gather Merge).
 
+    ``node_types`` holds each node's Node Type.
     The caller caps this at the node's loops: a node with fewer loops than
     processes ran in that many processes only (say, only the leader).
     """
@@ -209,7 +211,7 @@ def process_divisors(tree: Tree, settings: dict[str, Any] | None) -> np.ndarray:
     if isinstance(settings, dict) and str(settings.get("parallel_leader_participation", "on")).lower() in ("off", "false", "0"):
         leader = False
     nodes, parent = tree.nodes, tree.parent
-    if {"Gather", "Gather Merge"}.isdisjoint(map(methodcaller("get", "Node Type"), nodes)):
+    if not ((node_types == "Gather") | (node_types == "Gather Merge")).any():
         return np.ones(len(nodes))
     div = [1.0] * len(nodes)
     inner = [1.0] * len(nodes)  # divisor for the children of node i

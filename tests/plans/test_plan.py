@@ -16,6 +16,8 @@ from dbworkbench.plans import Plan, parse_plan
 from dbworkbench.plans import _parse, _plan
 from dbworkbench.plans._plan import COLUMNS
 
+from ._corpus import plan_files
+
 DATA = Path(__file__).parent / "data"
 PACKAGE = Path(dbworkbench.plans.__file__).parent
 
@@ -190,3 +192,22 @@ def test_notebook_summary_shows_insights_escaped() -> None:
     assert "&#x27;" in html_text  # the filter's quoted uuid, escaped
     healthy = parse_plan((planted / "healthy-pk-lookup.json").read_text())._repr_html_()
     assert "No insights" in healthy
+
+
+def test_node_table_is_the_same_without_pandas_private_reader(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The node table reads node dicts with pandas' private C loop; the public route gives the same table."""
+    paths = [*sorted(p for p in DATA.glob("*.*") if p.suffix != ".py"), *plan_files()[:60]]
+    plans = [parse_plan(path.read_text(encoding="utf-8", errors="replace")) for path in paths]
+    assert len(plans) > 20
+    # a node with odd values: text numbers, bools, lists, huge ints, nested objects
+    odd = {"Plan": {"Node Type": "Seq Scan", "Plan Rows": "12", "Actual Loops": True, "Sort Key": ["a", "b"],
+                    "Total Cost": 10**400, "Relation Name": {"x": 1}, "Plans": [{"Node Type": "Result", "Hash Buckets": "7kB"}]}}
+    plans.append(parse_plan([odd]))
+    private = [p.nodes for p in plans]
+    monkeypatch.setattr(_plan, "_dicts_to_array", None)
+    for plan, table in zip(plans, private):
+        pd.testing.assert_frame_equal(plan._node_table(), table)
+    assert str(private[-1].loc[0, "sort_key"]) == "a, b"
+    assert pd.isna(private[-1].loc[0, "actual_loops"])  # a bool is not a number
+    assert int(private[-1].loc[0, "plan_rows"]) == 12
+    assert int(private[-1].loc[1, "hash_buckets"]) == 7
