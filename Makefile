@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --editable '.[test,speedups]'
 	@touch $(STAMP)
 
-# The TEXT plan parser compiled with mypyc (about 20 s; a no-op while current).
+# The TEXT plan parser compiled with mypyc and Cython (about 25 s; a no-op while current).
 # Without a C compiler it says so and the parser runs as pure Python.
 speedups: $(STAMP)
 	$(PY) tools/compile_speedups.py

@@ -1,13 +1,18 @@
-"""Compiled copies of the TEXT parser's hot modules, used only while they match the source.
+"""Compiled copies of the TEXT parser's hot code, used only while they match their source.
 
-``tools/compile_speedups.py`` (run by ``make``) compiles ``_source.py`` and
-``_text.py`` with mypyc into the extension modules ``_source_mypyc`` and
-``_text_mypyc`` beside them; each carries the SHA-256 of the source it was built
-from. :func:`compiled` hands out a compiled copy only while that hash matches
-the source as it is now, so an edited parser is never shadowed by an old build.
-Without a build (no C compiler, a plain ``pip install``) or with
-``DBWORKBENCH_PURE_PYTHON=1`` everything runs as pure Python with the same
-results (``tests/plans/test_speedups.py`` compares both on the plan corpus).
+``tools/compile_speedups.py`` (run by ``make``) builds, beside their sources:
+
+- ``_source_mypyc`` and ``_text_mypyc``: ``_source.py`` and ``_text.py`` compiled
+  with mypyc (same code, run as C);
+- ``_scan``: ``_scan.pyx`` compiled with Cython, C readers of the two commonest
+  TEXT lines that ``_text.py`` asks first (each has a Python twin there).
+
+Each build carries the SHA-256 of the source it was built from, and is handed
+out only while that hash matches the source as it is now, so an edited parser
+is never shadowed by an old build. Without a build (no C compiler, a plain
+``pip install``) or with ``DBWORKBENCH_PURE_PYTHON=1`` everything runs as pure
+Python with the same results (``tests/plans/test_speedups.py`` compares them
+on the plan corpus).
 """
 
 from __future__ import annotations
@@ -18,14 +23,20 @@ import os
 from pathlib import Path
 from types import ModuleType
 
-MODULES = ("_source", "_text")
+MODULES = ("_source", "_text")  # compiled with mypyc into <name>_mypyc
+EXTENSIONS = ("_scan",)  # written for Cython: <name>.pyx into <name>
 SUFFIX = "_mypyc"
 PURE_ENV = "DBWORKBENCH_PURE_PYTHON"
 
 
+def source_path(name: str) -> Path:
+    """The source a build of ``name`` is made from."""
+    return Path(__file__).with_name(f"{name}.pyx" if name in EXTENSIONS else f"{name}.py")
+
+
 def source_hash(name: str) -> str:
-    """SHA-256 of this package's ``<name>.py`` as it is on disk now."""
-    return hashlib.sha256((Path(__file__).with_name(f"{name}.py")).read_bytes()).hexdigest()
+    """SHA-256 of the source of ``name`` as it is on disk now."""
+    return hashlib.sha256(source_path(name).read_bytes()).hexdigest()
 
 
 def compiled(module: ModuleType) -> ModuleType:
@@ -34,19 +45,29 @@ def compiled(module: ModuleType) -> ModuleType:
     return found if isinstance(found, ModuleType) else module
 
 
+def extension(name: str) -> ModuleType | None:
+    """The current build of the Cython module ``name``, or None (then its Python twins do the work)."""
+    found = _find(name)
+    return found if isinstance(found, ModuleType) else None
+
+
 def status(*, honour_env: bool = True) -> dict[str, str]:
     """For each compiled module: ``compiled``, or why the pure-Python one is used."""
-    return {name: "compiled" if isinstance(found, ModuleType) else found for name in MODULES for found in [_find(name, honour_env)]}
+    return {
+        name: "compiled" if isinstance(found, ModuleType) else found
+        for name in (*MODULES, *EXTENSIONS)
+        for found in [_find(name, honour_env)]
+    }
 
 
 def _find(name: str, honour_env: bool = True) -> ModuleType | str:
-    """The compiled copy of ``name``, or why there is none."""
+    """The build of ``name``, or why there is none."""
     if honour_env and os.environ.get(PURE_ENV, "").strip() not in ("", "0"):
         return f"pure Python ({PURE_ENV} is set)"
-    if name not in MODULES:
+    if name not in MODULES and name not in EXTENSIONS:
         return "pure Python (not a compiled module)"
     try:
-        fast = importlib.import_module(f"{__package__}.{name}{SUFFIX}")
+        fast = importlib.import_module(f"{__package__}.{name}{'' if name in EXTENSIONS else SUFFIX}")
     except ImportError:
         return "pure Python (not built: make speedups)"
     try:

@@ -32,6 +32,10 @@ from typing import Any
 from ..errors import PlanParseError
 from . import _keys as K
 from ._source import Line, is_footer
+from ._speedups import extension
+
+# the C readers of the usual node line and Buffers line (``_scan.pyx``) when built and current
+_C = extension("_scan")
 
 _NUM = r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
 # spaces optional: a mail client may have eaten the one where it wrapped the line
@@ -390,7 +394,7 @@ def _annotation_start(s: str) -> int:
 def parse_node_line(text: str, rel: str | None = None, subplan: str | None = None) -> tuple[dict[str, Any], bool]:
     """A node line without its ``->`` into a node dict, and whether its annotations were complete."""
     k = text.find("  (cost=")
-    numbers = _usual_annotations(text, k) if k > 0 else None
+    numbers = _annotations(text, k) if k > 0 else None
     if numbers is not None:  # the usual "Name  (cost=...) (actual time=...)"
         return _annotated(_named_node(text[:k], rel, subplan), numbers), True
     k = _annotation_start(text)
@@ -472,6 +476,15 @@ def _usual_annotations(s: str, k: int) -> tuple[Any, ...] | None:
                 int(rest[lp + 7 : -1]))
     except ValueError:
         return None
+
+
+def _annotations(s: str, k: int) -> tuple[Any, ...] | None:
+    """``_usual_annotations``, read in C when the C reader is built and the line is in its form."""
+    if _C is not None:
+        got = _C.usual_annotations(s, k)
+        if got is not NotImplemented:
+            return got  # type: ignore[no-any-return]
+    return _usual_annotations(s, k)
 
 
 def _annotated(node: dict[str, Any], numbers: tuple[Any, ...]) -> dict[str, Any]:
@@ -1126,20 +1139,37 @@ _ZERO_BUFFERS = dict.fromkeys(K.BUFFER_KEYS, 0)
 _SHARED_ONLY = re.compile(r"shared(?: hit=(\d+))?(?: read=(\d+))?(?: dirtied=(\d+))?(?: written=(\d+))?")
 
 
+def _shared_only(value: str) -> tuple[int | None, ...] | None:
+    """(hit, read, dirtied, written) of a Buffers value naming shared buffers only (None where not shown), or None."""
+    m = _SHARED_ONLY.fullmatch(value)
+    if m is None:
+        return None
+    return tuple(None if g is None else int(g) for g in m.groups())
+
+
+def _shared(value: str) -> tuple[int | None, ...] | None:
+    """``_shared_only``, read in C when the C reader is built and the value is in its form."""
+    if _C is not None:
+        got = _C.shared_only(value)
+        if got is not NotImplemented:
+            return got  # type: ignore[no-any-return]
+    return _shared_only(value)
+
+
 def _p_buffers(t: dict[str, Any], key: str, value: str, ctx: _Ctx) -> None:
     ctx.has_buffers = True
     t.update(_ZERO_BUFFERS)  # PostgreSQL's JSON has all ten; TEXT shows the non-zero ones
-    m = _SHARED_ONLY.fullmatch(value)
-    if m is not None:  # the usual line: shared buffers only
-        hit, read, dirtied, written = m.groups()
+    shared = _shared(value)
+    if shared is not None:  # the usual line: shared buffers only
+        hit, read, dirtied, written = shared
         if hit is not None:
-            t["Shared Hit Blocks"] = int(hit)
+            t["Shared Hit Blocks"] = hit
         if read is not None:
-            t["Shared Read Blocks"] = int(read)
+            t["Shared Read Blocks"] = read
         if dirtied is not None:
-            t["Shared Dirtied Blocks"] = int(dirtied)
+            t["Shared Dirtied Blocks"] = dirtied
         if written is not None:
-            t["Shared Written Blocks"] = int(written)
+            t["Shared Written Blocks"] = written
         return
     for part in value.split(", "):
         words = part.split()
