@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import json
 import os
 from typing import Any
 
@@ -16,6 +15,7 @@ from ._structured import (
     find_json,
     find_xml,
     find_yaml,
+    loads,
     looks_like_plan,
     parse_json,
     parse_xml,
@@ -120,7 +120,7 @@ def _fast_json(source: str) -> Plan | None:
     if head not in ("[", "{"):
         return None
     try:
-        obj = json.loads(source)
+        obj = loads(source)
     except (ValueError, RecursionError):
         return None  # framed, quoted or broken: the line-by-line path will say where
     if not looks_like_plan(obj):

@@ -14,6 +14,7 @@ import re
 import textwrap
 from typing import Any
 
+import orjson
 import yaml
 
 from ..errors import PlanParseError
@@ -24,6 +25,20 @@ _XML_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?$")
 
 
 # --------------------------------------------------------------------------- objects
+
+
+def loads(text: str) -> Any:
+    """``json.loads``, by orjson where it can (twice as fast on a big plan).
+
+    What orjson refuses (NaN and Infinity, lone surrogates, numbers past the
+    float range, nesting over 1,024 levels) goes to ``json``, which accepts
+    more. One difference remains, for hand-made JSON only: orjson reads an
+    integer beyond 64 bits as a float; PostgreSQL prints none.
+    """
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def top_from_object(obj: Any, *, copy: bool = True) -> dict[str, Any]:
