@@ -49,7 +49,6 @@ _WORKER = re.compile(r"^Worker (\d+): *")
 _TRIGGER = re.compile(rf"^Trigger (.+): (?:time=({_NUM}) )?calls=({_NUM})$")
 _HEADER = re.compile(r"^(?:InitPlan|SubPlan)(?: \d+)?(?: \(.*\))?$|^CTE \S")
 _TARGET = re.compile(r"^(?:Foreign )?(Insert|Update|Delete|Merge) on \S")
-_KB = re.compile(r"^(\d+)kB$")
 _GAP = re.compile(r"  +")  # two or more spaces: between the pairs of a line
 _WAL_PAIRS = re.compile(r"(records|fpi|bytes|buffers full)=(\d+)")
 _ESTIMATE_PAIRS = re.compile(r"(capacity|distinct keys|lookups|hit percent)=(\d+(?:\.\d+)?)")
@@ -511,6 +510,8 @@ def _number(s: str) -> int | float:
 
 def _value(s: str) -> Any:
     s = s.strip()
+    if s.isdecimal() and len(s) <= 300:  # the usual count, without the regular expression
+        return int(s)
     if _NUMBER.match(s):
         return _number(s)
     if s == "true":
@@ -1020,9 +1021,9 @@ def _ms(s: str) -> Any:
 
 
 def _kb(s: str) -> Any:
+    """``"64kB"`` -> 64; anything else as ``_value`` reads it."""
     s = s.strip()
-    m = _KB.match(s)
-    return int(m.group(1)) if m else _value(s)
+    return int(s[:-2]) if s.endswith("kB") and s[:-2].isdecimal() else _value(s)
 
 
 def _pairs(s: str) -> list[tuple[str, str]]:
