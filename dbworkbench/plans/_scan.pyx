@@ -78,9 +78,10 @@ cdef inline bint _digit(Cursor *c, Py_ssize_t at):
 
 
 cdef double POWERS[19]  # exact powers of ten, 1e0 to 1e18
+cdef int _power
 POWERS[0] = 1.0
-for _p in range(1, 19):
-    POWERS[_p] = POWERS[_p - 1] * 10.0
+for _power in range(1, 19):
+    POWERS[_power] = POWERS[_power - 1] * 10.0
 
 
 cdef Py_ssize_t _digits(Cursor *c, long long *value):
