@@ -380,6 +380,10 @@ def _name_details_slow(name: str, node: dict[str, Any]) -> bool:
     return False
 
 
+_COST_KEYS = ("Startup Cost", "Total Cost", "Plan Rows", "Plan Width")
+_ACTUAL_KEYS = ("Actual Startup Time", "Actual Total Time", "Actual Rows", "Actual Loops")
+
+
 def _annotation_start(s: str) -> int:
     """Where ``(cost=``, ``(actual`` or ``(never executed)`` starts (the space before it), or -1."""
     k = s.find("(")
@@ -412,26 +416,17 @@ def parse_node_line(text: str, rel: str | None = None, subplan: str | None = Non
             m = _COST.match(text, i)
             if m is None:
                 break
-            node["Startup Cost"] = _number(m.group(1))
-            node["Total Cost"] = _number(m.group(2))
-            node["Plan Rows"] = _number(m.group(3))
-            node["Plan Width"] = _number(m.group(4))
+            node.update(zip(_COST_KEYS, map(_number, m.groups())))
             i = m.end()
         elif text.startswith("(actual", i):
             m = _ACTUAL.match(text, i)
             if m is None:
                 break
-            if m.group(1) is not None:
-                node["Actual Startup Time"] = _number(m.group(1))
-                node["Actual Total Time"] = _number(m.group(2))
-            node["Actual Rows"] = _number(m.group(3))
-            node["Actual Loops"] = _number(m.group(4))
+            # without TIMING: "(actual rows=N loops=N)", no times
+            node.update((key, _number(v)) for key, v in zip(_ACTUAL_KEYS, m.groups()) if v is not None)
             i = m.end()
         elif text.startswith("(never executed)", i):
-            node["Actual Startup Time"] = 0.0
-            node["Actual Total Time"] = 0.0
-            node["Actual Rows"] = 0
-            node["Actual Loops"] = 0
+            node.update(zip(_ACTUAL_KEYS, (0.0, 0.0, 0, 0)))
             i += 16
         else:
             break
