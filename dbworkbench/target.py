@@ -3,14 +3,15 @@
 Every session sets ``application_name``, ``statement_timeout``, ``lock_timeout`` and
 ``idle_in_transaction_session_timeout``; every target that is not the sandbox also gets
 ``default_transaction_read_only = on`` unless it was opened with ``allow_writes=True``.
-Passwords never leave this module: ``repr()``, :attr:`Target.display` and every error
-message show ``***`` in their place.
+Secrets never leave this module: ``repr()``, :attr:`Target.display` and every error message
+show ``***`` in place of every secret-bearing key (``password``, ``sslpassword``, ... as libpq
+marks them; see :mod:`dbworkbench.redaction`), and a connection string that cannot be read is
+not echoed at all.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from .errors import ConnectionFailed
+from .redaction import EXPECTED_FORMS, describe_unreadable, is_url, mask_params, scrub, secret_values
 
 if TYPE_CHECKING:
     import sqlalchemy
@@ -68,16 +70,16 @@ class Target:
 
     @property
     def display(self) -> str:
-        """The connection string with the password replaced by ``***``."""
-        shown = {k: ("***" if k == "password" else v) for k, v in self.params.items() if k != "options"}
+        """The connection string with every secret (``password``, ``sslpassword``, ...) replaced by ``***``."""
+        shown = mask_params({k: v for k, v in self.params.items() if k != "options"})
         return make_conninfo(**shown) if shown else "(libpq defaults and PG* environment)"
 
     def __repr__(self) -> str:
         return f"Target({self.display!r}, sandbox={self.is_sandbox}, allow_writes={self.allow_writes})"
 
     def redact(self, text: str) -> str:
-        """``text`` with the password (and any ``password=`` or URL password) replaced by ``***``."""
-        return redact(text, self.params.get("password"))
+        """``text`` with every secret this target may use (its own and ``$PGPASSWORD``) replaced by ``***``."""
+        return redact(text, *secret_values(self.params))
 
     def connect(self, **kwargs: Any) -> psycopg.Connection[Any]:
         """A new autocommit connection with the guards set; errors hold no password."""
@@ -91,16 +93,13 @@ class Target:
             ) from None
 
 
-_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)([^@\s]*)(@)")
-_KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+def redact(text: str, *secrets: str | None) -> str:
+    """``text`` with each of the known ``secrets`` replaced by ``***``, also percent-encoded or quoted.
 
-
-def redact(text: str, password: str | None = None) -> str:
-    """Remove passwords from ``text``: a known one anywhere, and any in URL or key=value form."""
-    if password:
-        text = text.replace(password, "***")
-    text = _URL_PASSWORD.sub(lambda m: m.group(1) + ("***" if m.group(2) else "") + m.group(3), text)
-    return _KV_PASSWORD.sub(r"\1***", text)
+    >>> redact("FATAL: bad password hunter2", "hunter2")
+    'FATAL: bad password ***'
+    """
+    return scrub(text, secrets)
 
 
 def _params_from_sqlalchemy(url: sqlalchemy.engine.URL) -> dict[str, str]:
@@ -111,20 +110,41 @@ def _params_from_sqlalchemy(url: sqlalchemy.engine.URL) -> dict[str, str]:
     return params
 
 
+def _unreadable(dsn: str, reason: str) -> ConnectionFailed:
+    return ConnectionFailed(f"not a connection string or URL that can be read: {describe_unreadable(dsn, reason)}; "
+                            f"{EXPECTED_FORMS}")
+
+
+def _is_sqlalchemy_url(dsn: str) -> bool:
+    """``postgresql+psycopg://...`` and the like: a dialect+driver scheme, which libpq does not read."""
+    scheme, sep, _ = dsn.partition("://")
+    name, plus, driver = scheme.partition("+")
+    return bool(sep and plus) and name.lower() in ("postgres", "postgresql") and driver.replace("_", "").isalnum()
+
+
+def _check_url_authority(params: dict[str, str], dsn: str) -> dict[str, str]:
+    """Refuse a URL whose host, port or database came out holding ``@``: an unencoded ``@`` or ``/``
+    in the password, whose tail would otherwise be shown (and sent) as a host or database name."""
+    if any("@" in params.get(key, "") for key in ("host", "hostaddr", "port", "dbname")):
+        raise _unreadable(dsn, "an '@' or '/' in the user name or password is not percent-encoded (%40, %2F)")
+    return params
+
+
 def _params_from_string(dsn: str) -> dict[str, str]:
     dsn = dsn.strip()
-    scheme = re.match(r"^postgres(?:ql)?\+\w+://", dsn)
-    if scheme:  # a SQLAlchemy URL such as postgresql+psycopg://
+    if _is_sqlalchemy_url(dsn):
         import sqlalchemy
 
-        return _params_from_sqlalchemy(sqlalchemy.engine.make_url(dsn))
+        try:
+            url = sqlalchemy.engine.make_url(dsn)
+        except (sqlalchemy.exc.ArgumentError, ValueError):  # their messages may quote the URL
+            raise _unreadable(dsn, "SQLAlchemy cannot read it (is the port a number?)") from None
+        return _check_url_authority(_params_from_sqlalchemy(url), dsn)
     try:
-        return {k: str(v) for k, v in conninfo_to_dict(dsn).items() if v is not None}
-    except psycopg.ProgrammingError as err:
-        raise ConnectionFailed(
-            f"not a connection string or URL: {redact(dsn)} ({redact(str(err))}); "
-            "expected e.g. 'postgresql://user@host:5432/dbname' or 'host=... dbname=...'"
-        ) from None
+        params = {k: str(v) for k, v in conninfo_to_dict(dsn).items() if v is not None}
+    except psycopg.Error as err:
+        raise _unreadable(dsn, str(err)) from None
+    return _check_url_authority(params, dsn) if is_url(dsn) else params
 
 
 def resolve_target(

@@ -6,15 +6,16 @@ import psycopg
 import pytest
 
 import dbworkbench as wb
+from dbworkbench.redaction import mask_dsn
 from dbworkbench.target import redact, resolve_target
 
 
-def test_redact_removes_passwords_in_every_form() -> None:
-    assert "hunter2" not in redact("postgresql://app:hunter2@db:5432/x")
-    assert "hunter2" not in redact("host=db password=hunter2 dbname=x")
-    assert "hunter2" not in redact("host=db password='hunter2' dbname=x")
+def test_passwords_are_masked_in_every_form() -> None:
+    assert "hunter2" not in mask_dsn("postgresql://app:hunter2@db:5432/x")
+    assert "hunter2" not in mask_dsn("host=db password=hunter2 dbname=x")
+    assert "hunter2" not in mask_dsn("host=db password='hunter2' dbname=x")
     assert "hunter2" not in redact("FATAL: something hunter2", "hunter2")
-    assert redact("postgresql://app@db/x") == "postgresql://app@db/x"
+    assert mask_dsn("postgresql://app@db/x") == "user=app dbname=x host=db"
 
 
 def test_repr_and_errors_never_show_the_password() -> None:
