@@ -1,11 +1,14 @@
 """Run EXPLAIN safely and hand the JSON to the offline parser.
 
-- One statement only: several are refused before anything is sent.
-- ANALYZE of a writing statement runs in a transaction that is always rolled back,
-  and against a read-only target it is refused with a message saying what to do.
-- ``$1``-style text (as pg_stat_statements shows it): ``GENERIC_PLAN`` on 16+ when no
-  parameters are given, else PREPARE / EXPLAIN EXECUTE with the values, DEALLOCATE even
-  on error.
+- The statement passes the gate (:func:`dbworkbench.guard.admit`) first: one statement,
+  no transaction control, no writes or row locks to execute on a read-only target, no calls
+  whose effects a rollback does not undo unless ``allow_side_effects=True``.
+- It then goes over the extended query protocol (:func:`dbworkbench.guard.send`), inside a
+  transaction that is always rolled back.
+- ``$1``-style text (as pg_stat_statements shows it) is prepared (PREPARE) and explained
+  with EXPLAIN EXECUTE: with the given ``params``, or, without them, as the planner's generic
+  plan (``plan_cache_mode = force_generic_plan``, estimates only), on every version;
+  DEALLOCATE even on error.
 - Options follow the server version: SETTINGS (12+), WAL (13+), SERIALIZE and MEMORY (17+).
 """
 
@@ -19,7 +22,7 @@ import psycopg
 from psycopg import sql
 
 from .errors import UnsafeStatement
-from .guard import check_single
+from .guard import admit, send
 from .server import ServerInfo
 from .target import Target
 
@@ -30,11 +33,9 @@ EXPLAINABLE = {"SELECT", "VALUES", "TABLE", "WITH", "INSERT", "UPDATE", "DELETE"
 _names = itertools.count()
 
 
-def explain_options(server: ServerInfo, *, analyze: bool, generic: bool = False) -> list[sql.Composable]:
+def explain_options(server: ServerInfo, *, analyze: bool) -> list[sql.Composable]:
     """The EXPLAIN options this server supports for this kind of run."""
     opts = ["VERBOSE", "FORMAT JSON"]
-    if generic:
-        return [sql.SQL("GENERIC_PLAN"), *map(sql.SQL, opts)]
     if analyze:
         opts = ["ANALYZE", "BUFFERS", *opts]
         if server.version_num >= 130_000:
@@ -56,48 +57,46 @@ def run_explain(
     params: Sequence[Any] | None = None,
     *,
     analyze: bool = True,
+    allow_side_effects: bool = False,
 ) -> Plan:
     """EXPLAIN ``query`` (see the module doc) and parse the result into a Plan."""
     from .plans import parse_plan
 
-    found = check_single(query)
-    if found.keyword.upper() not in EXPLAINABLE:
+    count = admit(query, read_only=True, execute=False).statement.parameters
+    if params is not None and len(params) != count:
+        raise UnsafeStatement(f"this statement uses {count} parameter(s) ($1 ... ${count}) and params has {len(params)}")
+    generic = count > 0 and params is None
+    analyze = analyze and not generic
+    admitted = admit(
+        query, read_only=not target.allow_writes, conn=conn, execute=analyze, allow_side_effects=allow_side_effects,
+        alternative="Use analyze=False for the estimated plan",
+    )
+    if admitted.statement.keyword not in EXPLAINABLE:
         raise UnsafeStatement(
             f"EXPLAIN takes a SELECT, VALUES, INSERT, UPDATE, DELETE or MERGE; this statement starts with "
-            f"{found.keyword.upper()} (give the statement itself, without EXPLAIN)"
+            f"{admitted.statement.keyword} (give the statement itself, without EXPLAIN)"
         )
-    if analyze and found.writes and not target.allow_writes:
-        raise UnsafeStatement(
-            f"EXPLAIN ANALYZE would execute this {found.kind} statement on {target.display}, which is read-only. "
-            "Use analyze=False for the estimated plan, or connect with allow_writes=True "
-            "(the statement then runs inside a transaction that is rolled back)."
-        )
-    body = sql.SQL(query.strip().rstrip(";"))  # type: ignore[arg-type]  # the user's statement, sent as written
-    generic = found.has_parameters and params is None
-    if generic:
-        if server.version_num < 160_000:
-            raise UnsafeStatement(
-                f"this statement has $n parameters; PostgreSQL {server.version} has no EXPLAIN (GENERIC_PLAN) "
-                "(16+), so pass params=[...] with example values"
-            )
-        analyze = False
-    options = sql.SQL(", ").join(explain_options(server, analyze=analyze, generic=generic))
-    name = f"dbworkbench_explain_{next(_names)}" if params is not None else None
-    prepared = sql.Identifier(name) if name else None
+    body = sql.SQL(admitted.text)  # type: ignore[arg-type]  # admitted by the gate; sent over the extended protocol
+    options = sql.SQL(", ").join(explain_options(server, analyze=analyze))
+    name = f"dbworkbench_explain_{next(_names)}" if count else None
     try:
         with conn.transaction(force_rollback=True):
-            if prepared is not None:
-                conn.execute(sql.SQL("PREPARE {} AS ").format(prepared) + body)
-                args = sql.SQL(", ").join(sql.Literal(p) for p in params or [])
-                statement: sql.Composed | sql.SQL = sql.SQL("EXECUTE {}({})").format(prepared, args) if params else sql.SQL("EXECUTE {}").format(prepared)
+            if name is None:
+                statement: sql.Composable = body
             else:
-                statement = body
-            row = conn.execute(sql.SQL("EXPLAIN ({}) ").format(options) + statement).fetchone()
+                prepared = sql.Identifier(name)
+                send(conn, sql.SQL("PREPARE {} AS ").format(prepared) + body)
+                if generic:
+                    conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+                values = params if params is not None else [None] * count
+                statement = sql.SQL("EXECUTE {}({})").format(prepared, sql.SQL(", ").join(map(sql.Literal, values)))
+            row = send(conn, sql.SQL("EXPLAIN ({}) ").format(options) + statement).fetchone()
     finally:
         if name is not None:
             _deallocate(conn, name)
     plan = parse_plan(row[0] if row else None)
     plan.query = query
+    plan.cannot_undo = admitted.cannot_undo
     return plan
 
 
