@@ -1,9 +1,15 @@
-"""``dbworkbench``: a thin command line over the library. Library errors become clean messages."""
+"""``dbworkbench``: a thin command line over the library.
+
+Every error becomes one ``Error: ...`` line that says what to do, with exit status 1
+(130 for an interrupt); passwords are masked with the target's own redaction.
+``dbworkbench --debug ...`` (or ``DBWORKBENCH_DEBUG=1``) prints the traceback as well.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
+import traceback
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -11,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 import pandas as pd
+import psycopg
 
 from .errors import WorkbenchError
 
@@ -25,23 +32,97 @@ dsn_option = click.option(
 )
 
 
+_DEBUG = "dbworkbench.debug"
+_TARGETS = "dbworkbench.targets"
+_RERUN = "run the command again with --debug for the traceback (dbworkbench --debug ...)"
+
+
 def clean_errors(func: F) -> F:
-    """Turn library errors into ``Error: ...`` and exit status 1."""
+    """Turn every error into ``Error: ...`` (exit 1; an interrupt exits 130), no traceback unless --debug."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except WorkbenchError as err:
-            raise click.ClickException(str(err)) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            _fail("interrupted (the statement running on the server, if any, was cancelled)", 130)
+        except Exception as err:  # noqa: BLE001 - the one place every error becomes a message
+            _fail(_message(err), 1)
 
     return wrapper  # type: ignore[return-value]
 
 
+def _fail(message: str, status: int) -> None:
+    """Print the message (and with --debug the traceback), both redacted, and exit with ``status``."""
+    if _debugging():
+        click.echo(_redact(traceback.format_exc()), err=True)
+    click.echo(f"Error: {_redact(message)}", err=True)
+    sys.exit(status)
+
+
+def _message(err: BaseException) -> str:
+    """One line (or a few) saying what went wrong and what to do."""
+    if isinstance(err, WorkbenchError):
+        return str(err)
+    if isinstance(err, psycopg.Error):
+        return _driver_message(err)
+    if isinstance(err, OSError):
+        where = f": {err.filename}" if err.filename else ""
+        return f"{err.strerror or err}{where}; check the path, its permissions and free space, then run it again"
+    first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    return f"unexpected {type(err).__name__}{': ' + first if first else ''}; {_RERUN} and report it"
+
+
+def _driver_message(err: psycopg.Error) -> str:
+    """A PostgreSQL or driver error: the server's message, detail and hint, then what to do."""
+    diag = err.diag
+    primary = diag.message_primary or (str(err).strip().splitlines() or [type(err).__name__])[0]
+    parts = [f"PostgreSQL: {primary}" if diag.sqlstate else primary]
+    parts += [f"{label}: {text}" for label, text in (("detail", diag.message_detail), ("hint", diag.message_hint))
+              if text]
+    if diag.sqlstate:
+        parts[0] += f" (SQLSTATE {diag.sqlstate})"
+    if isinstance(err, psycopg.OperationalError) and not diag.sqlstate:
+        advice = "the connection failed or broke: check that the server is up and --dsn is right, then run it again"
+    elif diag.sqlstate and diag.sqlstate.startswith("42"):
+        advice = "check the statement's names and syntax against the database --dsn points at"
+    elif diag.sqlstate and diag.sqlstate.startswith("28"):
+        advice = "check the user and password in --dsn (or $DBWORKBENCH_DSN, PG* variables, ~/.pgpass)"
+    else:
+        advice = f"fix the cause above and run it again; {_RERUN}"
+    return "\n".join(parts) + "\n" + advice
+
+
+def _debugging() -> bool:
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and _DEBUG in ctx.meta:
+        return bool(ctx.meta[_DEBUG])
+    return os.environ.get("DBWORKBENCH_DEBUG", "").lower() in ("1", "true", "yes", "on")
+
+
+def _redact(text: str) -> str:
+    """``text`` with the secrets of every target this command opened masked (:meth:`Target.redact`)."""
+    ctx = click.get_current_context(silent=True)
+    for target in ctx.meta.get(_TARGETS, []) if ctx is not None else []:
+        text = target.redact(text)
+    return text
+
+
+def _remember(db: Any) -> Any:
+    """Note the workbench's target, so that error messages can be redacted with it."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.meta.setdefault(_TARGETS, []).append(db.target)
+    return db
+
+
 def _open(dsn: str | None, allow_writes: bool = False) -> Any:
+    """A workbench on ``dsn`` (it connects on first use, after its target is remembered for redaction)."""
     from .workbench import connect
 
-    return connect(dsn, allow_writes=allow_writes)
+    return _remember(connect(dsn, allow_writes=allow_writes))
 
 
 # What `show ... --format table` prints by default (csv and json print every column).
@@ -84,8 +165,12 @@ def _left_aligned(column: pd.Series) -> Callable[[Any], str]:
 
 @click.group()
 @click.version_option(package_name="dbworkbench")
-def main() -> None:
+@click.option("--debug", is_flag=True, envvar="DBWORKBENCH_DEBUG",
+              help="On an error, print the traceback too (also: DBWORKBENCH_DEBUG=1).")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
     """PostgreSQL query performance work: statistics, plans and advice as DataFrames."""
+    ctx.meta[_DEBUG] = debug
 
 
 # -- sandbox ---------------------------------------------------------------------------
@@ -172,7 +257,7 @@ def _open_sandbox_empty() -> Any:
     from .target import resolve_target
     from .workbench import Workbench
 
-    return Workbench(resolve_target(Sandbox()))
+    return _remember(Workbench(resolve_target(Sandbox())))
 
 
 def _require_writes(db: Any, what: str) -> None:
@@ -240,15 +325,18 @@ def show(what: str, table: str | None, limit: int, fmt: str, dsn: str | None) ->
 @click.option("--all", "show_all", is_flag=True, help="Show passing and skipped checks too.")
 @click.option("--fail-on", type=click.Choice(["never", "fail", "warn"]), default="never", show_default=True,
               help="Exit with status 2 when a check has this status (or worse), for CI.")
+@click.option("--exact-bloat/--no-exact-bloat", default=None,
+              help="Measure flagged bloat with pgstattuple, which reads each whole relation (heavy I/O). "
+                   "Default: on for the sandbox, off elsewhere.")
 @clean_errors
 def health_command(dsn: str | None, fmt: str, checks: tuple[str, ...], ram_gb: float | None, storage: str,
-                   show_all: bool, fail_on: str) -> None:
+                   show_all: bool, fail_on: str, exact_bloat: bool | None) -> None:
     """Run the health checklist: findings with evidence and the SQL that fixes them."""
     from .health import to_markdown
 
     db = _open(dsn)
     report = db.health(checks=list(checks) or None, ram_bytes=int(ram_gb * 1024**3) if ram_gb else None,
-                       storage=storage)
+                       storage=storage, exact_bloat=exact_bloat)
     shown = report if show_all or fmt == "json" else report[report["status"].isin(["fail", "warn"])]
     if fmt == "markdown":
         click.echo(to_markdown(shown))

@@ -159,20 +159,23 @@ class Workbench:
             self.conn.execute("SELECT pg_stat_statements_reset()")
         return result
 
-    def health(self, **kwargs: Any) -> pd.DataFrame:
+    def health(self, *, exact_bloat: bool | None = None, **kwargs: Any) -> pd.DataFrame:
         """The health checklist: one row per check and object, failures first.
 
         Columns: check, status (fail|warn|pass|skip), severity (critical|warning|info),
         object, evidence, recommendation, fix_sql (all strings; ``health.HEALTH_COLUMNS``).
         Keyword arguments go to :func:`dbworkbench.health.health`: ``checks=[...]``,
         ``thresholds=HealthThresholds(...)`` or single thresholds by name, ``ram_bytes=``,
-        ``storage="ssd"|"hdd"``, ``exact_bloat=``.
+        ``storage="ssd"|"hdd"``. ``exact_bloat``: measure flagged bloat with pgstattuple
+        (it reads whole relations); ``None`` means on for the sandbox, off elsewhere.
 
         >>> db.health().query("status == 'fail'")[["check", "object", "fix_sql"]]  # doctest: +SKIP
         """
         from .health import health
 
-        return health(self.conn, self.server, **kwargs)
+        if exact_bloat is None:
+            exact_bloat = self.target.is_sandbox
+        return health(self.conn, self.server, exact_bloat=exact_bloat, **kwargs)
 
     def snapshot(self) -> Snapshot:
         """Statements, tables and indexes now; ``later - earlier`` gives the deltas with rates.

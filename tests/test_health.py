@@ -123,11 +123,13 @@ def test_exact_bloat_with_pgstattuple(server, demo_template: str) -> None:
     copy = server.create_database("h_demo_pgstattuple", template=demo_template)
     try:
         execute(copy, "CREATE EXTENSION pgstattuple")
-        report = check(copy, "table_bloat", bloat_min_bytes=0, bloat_warn_ratio=0.0)
+        report = check(copy, "table_bloat", exact_bloat=True, bloat_min_bytes=0, bloat_warn_ratio=0.0)
         assert report["evidence"].str.contains("pgstattuple:").all()
         assert "pgstattuple is not installed" not in " ".join(report["evidence"])
         off = check(copy, "table_bloat", exact_bloat=False, bloat_min_bytes=0, bloat_warn_ratio=0.0)
         assert not off["evidence"].str.contains("pgstattuple:").any()
+        default = check(copy, "table_bloat", bloat_min_bytes=0, bloat_warn_ratio=0.0)  # not the sandbox: off
+        assert default["evidence"].str.contains("exact measurement with pgstattuple skipped").all()
     finally:
         server.drop_database("h_demo_pgstattuple")
 

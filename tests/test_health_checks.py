@@ -328,7 +328,7 @@ def _bloat_table(conninfo: str) -> None:
 
 @pytest.mark.parametrize("pgstattuple", [False, True], ids=["estimate", "pgstattuple"])
 def test_table_and_index_bloat(fresh_db: str, pgstattuple: bool) -> None:
-    small = {"bloat_min_bytes": 256 * 1024}
+    small = {"bloat_min_bytes": 256 * 1024, "exact_bloat": True}
     if pgstattuple:
         execute(fresh_db, "CREATE EXTENSION pgstattuple")
     _bloat_table(fresh_db)

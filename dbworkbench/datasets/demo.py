@@ -17,7 +17,7 @@ import re
 import time
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 from psycopg import sql
@@ -27,7 +27,7 @@ from .._paths import data_dir
 from ..errors import WorkbenchError
 from .workload import split_sql
 
-__all__ = ["SCALES", "demo_is_loaded", "load_demo"]
+__all__ = ["MARK", "SCALES", "demo_is_loaded", "load_demo"]
 
 #: Rows per table for each scale. tiny loads in a few seconds (tests), small in
 #: under half a minute, medium (4.2 million rows) in a few minutes.
@@ -40,6 +40,12 @@ SCALES: dict[str, dict[str, int]] = {
 TABLES = ("users", "posts", "comments")
 TYPES = ("user_role", "post_status")
 FUNCTION = "update_updated_at_column"
+
+#: How the loader marks what it creates: every table, type and function above gets a
+#: comment starting with this (``COMMENT ON ...``). ``replace=True`` drops only marked
+#: objects. A comment adds no object to the user's schema (a marker table would show up
+#: in every collector, health check and dump) and travels with the object.
+MARK = "dbworkbench demo"
 
 # Session settings for the load only (SET LOCAL: they end with its transaction).
 _LOAD_SETTINGS = {
@@ -60,7 +66,8 @@ def demo_is_loaded(conn: psycopg.Connection[Any]) -> bool:
     >>> demo_is_loaded(conn)                                          # doctest: +SKIP
     True
     """
-    return all(t in _present(conn, _current_schema(conn)) for t in TABLES)
+    names = {o.name for o in _present(conn, _current_schema(conn))}
+    return all(t in names for t in TABLES)
 
 
 def load_demo(
@@ -73,9 +80,13 @@ def load_demo(
     """Create the demo schema and its rows in the connection's database (current schema).
 
     ``conn`` is an autocommit connection of a superuser (or the database owner).
-    pg_stat_statements is created when the server has it. If the demo's tables or
-    types exist already, ``replace=True`` drops them first (with CASCADE: views on
-    them go too), otherwise this raises :class:`WorkbenchError`.
+    pg_stat_statements is created when the server has it. Every table, type and
+    function the load creates carries a comment starting with :data:`MARK`. If the
+    demo's objects exist already, ``replace=True`` drops them first, otherwise this
+    raises :class:`WorkbenchError`. It never drops what it did not create: when an
+    object of one of the demo's names lacks the mark (a user's own ``users`` table,
+    say), or something of the user's depends on a demo object (a view), it raises
+    before anything changes.
 
     The load is one transaction: it loads everything or changes nothing. For speed
     the schema's indexes, primary, unique and foreign keys are created after the
@@ -96,10 +107,12 @@ def load_demo(
         raise WorkbenchError("load_demo needs an autocommit connection: psycopg.connect(..., autocommit=True)")
     schema = _current_schema(conn)
     present = _present(conn, schema)
+    _refuse_foreign(conn, schema, present)
     if present and not replace:
         raise WorkbenchError(
             f"the demo schema already exists in database {conn.info.dbname!r} (schema {schema!r}: "
-            f"{', '.join(present)}); pass replace=True (dbworkbench demo load --replace) to drop and reload it"
+            f"{', '.join(o.name for o in present)}); pass replace=True (dbworkbench demo load --replace) "
+            "to drop and reload it"
         )
     ddl, indexes = _schema_statements()
     steps = _generate_steps()
@@ -127,9 +140,10 @@ def load_demo(
                 conn.execute("SELECT set_config(%s, %s, true)", [f"demo.{table}", str(count)])
             step("schema")
             if present:
-                _drop(conn, schema)
+                _drop(conn, schema, present)
             for stmt in ddl:
                 conn.execute(stmt)
+            _mark(conn, schema, scale)
             deferred = _defer_constraints(conn, schema)
             done("schema")
             for name, stmts in steps.items():
@@ -199,17 +213,55 @@ def _current_schema(conn: psycopg.Connection[Any]) -> str:
     return str(row[0])
 
 
-def _present(conn: psycopg.Connection[Any], schema: str) -> list[str]:
-    """Which of the demo's tables and types exist in ``schema``."""
-    cur = conn.execute(
+class _Object(NamedTuple):
+    kind: str          # table, view, type, function, ... (what the server holds under the name)
+    name: str
+    marked: bool       # carries the demo loader's comment
+
+
+def _present(conn: psycopg.Connection[Any], schema: str) -> list[_Object]:
+    """What exists in ``schema`` under the demo's table, type and function names, and whether it is marked."""
+    rows = conn.execute(
         "WITH ns AS (SELECT oid FROM pg_namespace WHERE nspname = %(s)s)"
-        " SELECT relname FROM pg_class WHERE relnamespace = (TABLE ns) AND relname = ANY(%(t)s)"
-        " UNION ALL "
-        "SELECT typname FROM pg_type WHERE typnamespace = (TABLE ns) AND typname = ANY(%(y)s)",
-        {"s": schema, "t": list(TABLES), "y": list(TYPES)},
+        " SELECT CASE relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table' WHEN 'v' THEN 'view'"
+        "   WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table' WHEN 'S' THEN 'sequence'"
+        "   WHEN 'i' THEN 'index' ELSE 'relation' END, relname, obj_description(oid, 'pg_class')"
+        " FROM pg_class WHERE relnamespace = (TABLE ns) AND relname = ANY(%(t)s)"
+        " UNION ALL SELECT 'type', typname, obj_description(oid, 'pg_type')"
+        " FROM pg_type WHERE typnamespace = (TABLE ns) AND typname = ANY(%(y)s)"
+        " UNION ALL SELECT 'function', proname, obj_description(oid, 'pg_proc')"
+        " FROM pg_proc WHERE pronamespace = (TABLE ns) AND proname = %(f)s AND pronargs = 0",
+        {"s": schema, "t": list(TABLES), "y": list(TYPES), "f": FUNCTION},
+    ).fetchall()
+    found = [_Object(kind, name, (comment or "").startswith(MARK)) for kind, name, comment in rows]
+    order = {n: i for i, n in enumerate((*TABLES, *TYPES, FUNCTION))}
+    return sorted(found, key=lambda o: order[o.name])
+
+
+def _refuse_foreign(conn: psycopg.Connection[Any], schema: str, present: list[_Object]) -> None:
+    """Raise, naming them, when objects of the demo's names were not created by the demo loader."""
+    foreign = [o for o in present if not o.marked or (o.name in TABLES and o.kind != "table")
+               or (o.name in TYPES and o.kind != "type")]
+    if not foreign:
+        return
+    names = ", ".join(f"{o.kind} {schema}.{o.name}" + ("()" if o.kind == "function" else "") for o in foreign)
+    raise WorkbenchError(
+        f"database {conn.info.dbname!r} already has {names}, not created by the demo loader (no {MARK!r} "
+        "comment on it); nothing was dropped or changed. Load the demo into an empty database "
+        "(dbworkbench demo load --dsn ...) or another schema (SET search_path), or drop those objects yourself "
+        "if you mean to lose them."
     )
-    found = {r[0] for r in cur.fetchall()}
-    return [n for n in (*TABLES, *TYPES) if n in found]
+
+
+def _mark(conn: psycopg.Connection[Any], schema: str, scale: str) -> None:
+    """Comment every table, type and function of the demo with :data:`MARK`."""
+    text = sql.Literal(f"{MARK} ({scale}): created by dbworkbench's load_demo; "
+                       "dbworkbench demo load --replace drops and reloads it")
+    for kind, names in (("TABLE", TABLES), ("TYPE", TYPES)):
+        for name in names:
+            conn.execute(sql.SQL("COMMENT ON {} {} IS {}").format(
+                sql.SQL(kind), sql.Identifier(schema, name), text))
+    conn.execute(sql.SQL("COMMENT ON FUNCTION {}() IS {}").format(sql.Identifier(schema, FUNCTION), text))
 
 
 def _ensure_pg_stat_statements(conn: psycopg.Connection[Any]) -> bool:
@@ -224,12 +276,25 @@ def _ensure_pg_stat_statements(conn: psycopg.Connection[Any]) -> bool:
     return bool(row and row[0])
 
 
-def _drop(conn: psycopg.Connection[Any], schema: str) -> None:
-    conn.execute(sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(
-        sql.SQL(", ").join(sql.Identifier(schema, t) for t in reversed(TABLES))))
-    conn.execute(sql.SQL("DROP TYPE IF EXISTS {} CASCADE").format(
-        sql.SQL(", ").join(sql.Identifier(schema, t) for t in TYPES)))
-    conn.execute(sql.SQL("DROP FUNCTION IF EXISTS {}() CASCADE").format(sql.Identifier(schema, FUNCTION)))
+def _drop(conn: psycopg.Connection[Any], schema: str, present: list[_Object]) -> None:
+    """Drop the demo's (marked) objects, without CASCADE: a user's object that depends on one stops it."""
+    groups = (("TABLE", [o.name for o in present if o.name in TABLES]),
+              ("TYPE", [o.name for o in present if o.name in TYPES]),
+              ("FUNCTION", [f"{o.name}" for o in present if o.name == FUNCTION]))
+    try:
+        for kind, names in groups:
+            if not names:
+                continue
+            objects = sql.SQL(", ").join(
+                sql.Identifier(schema, n) + (sql.SQL("()") if kind == "FUNCTION" else sql.SQL("")) for n in names)
+            conn.execute(sql.SQL("DROP {} {}").format(sql.SQL(kind), objects))
+    except psycopg.errors.DependentObjectsStillExist as err:
+        detail = (err.diag.message_detail or "").replace("\n", "; ")
+        raise WorkbenchError(
+            f"the demo's objects in database {conn.info.dbname!r} have dependents that are not the demo's "
+            f"({detail or err.diag.message_primary}); nothing was dropped or changed. Drop or move those "
+            "objects yourself, or load the demo into another database (dbworkbench demo load --dsn ...)."
+        ) from None
 
 
 def _defer_constraints(conn: psycopg.Connection[Any], schema: str) -> list[tuple[str, str, str, str]]:

@@ -29,7 +29,9 @@ keys running out, archiving failing, autovacuum off, sessions stuck on locks),
 settings. Rows are sorted fail, warn, pass, skip; then critical, warning, info; then in
 checklist order. Every identifier in ``fix_sql`` is quoted by :mod:`psycopg.sql`. The checks only
 read: they work on a read-only target and take no locks beyond those of catalog reads
-(pgstattuple, where installed, reads flagged tables under ACCESS SHARE, like a SELECT).
+(pgstattuple, where installed and asked for with ``exact_bloat=True``, reads flagged
+tables under ACCESS SHARE, like a SELECT). The only check that reads whole relations is
+that exact bloat measurement; it is off by default except on the sandbox.
 
 >>> import dbworkbench as wb
 >>> db = wb.connect()                                     # doctest: +SKIP
@@ -140,7 +142,7 @@ def health(
     thresholds: HealthThresholds | None = None,
     ram_bytes: int | None = None,
     storage: str = "ssd",
-    exact_bloat: bool = True,
+    exact_bloat: bool | None = None,
     **overrides: Any,
 ) -> pd.DataFrame:
     """Run the checklist (or the ``checks`` named) and return its findings (columns: :data:`HEALTH_COLUMNS`).
@@ -148,7 +150,11 @@ def health(
     ``thresholds``: a :class:`HealthThresholds`; single thresholds can also be given as
     keyword arguments (``unused_index_max_scans=50``). ``ram_bytes``: the server machine's
     RAM (else read on the server where it can be). ``storage``: "ssd" or "hdd", for the
-    planner cost rules. ``exact_bloat=False`` never runs pgstattuple. A check that cannot
+    planner cost rules. ``exact_bloat=True`` measures flagged tables and indexes with
+    pgstattuple/pgstatindex where the extension is installed: each reads a whole relation
+    (up to ``exact_bloat_max_objects`` relations of up to ``exact_bloat_max_bytes``), heavy
+    I/O on a busy server, so it is off unless asked for (``None``, the default, is off
+    here; :meth:`Workbench.health` turns it on for the sandbox). A check that cannot
     run here (privileges, a missing extension) gives one row with status skip and the
     reason. ``frame.attrs["seconds"]`` holds each check's run time.
 
@@ -158,7 +164,8 @@ def health(
         raise WorkbenchError(f"storage must be 'ssd' or 'hdd', not {storage!r}")
     thresholds = _merge_thresholds(thresholds, overrides)
     selected = _select(checks)
-    ctx = HealthContext(conn, server, thresholds, ram_bytes=ram_bytes, storage=storage, exact_bloat=exact_bloat)
+    ctx = HealthContext(conn, server, thresholds, ram_bytes=ram_bytes, storage=storage,
+                        exact_bloat=bool(exact_bloat))
     findings: list[Finding] = []
     seconds: dict[str, float] = {}
     for _category, check in selected:

@@ -67,7 +67,7 @@ class HealthContext:
     thresholds: HealthThresholds = field(default_factory=HealthThresholds)
     ram_bytes: int | None = None
     storage: str = "ssd"
-    exact_bloat: bool = True
+    exact_bloat: bool = False
     _cache: dict[str, list[Row] | BaseException] = field(default_factory=dict, repr=False)
     #: Names of objects the fixes of this run create (so two fixes never pick the same name).
     proposed_names: set[tuple[str, str]] = field(default_factory=set, repr=False)

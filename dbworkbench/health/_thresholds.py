@@ -76,8 +76,9 @@ class HealthThresholds:
     bloat_fail_ratio: float = 0.70
     #: Wasted bytes below this are never reported. PgHero ``index_bloat_bytes`` = 100 MB.
     bloat_min_bytes: int = 100 * MiB
-    #: pgstattuple reads a whole relation: only objects up to this size are measured
-    #: exactly (dbworkbench: about a second of I/O on an SSD).
+    #: pgstattuple reads a whole relation: with ``exact_bloat=True`` (the default only on
+    #: the sandbox) objects up to this size are measured exactly (dbworkbench: about a
+    #: second of I/O on an SSD).
     exact_bloat_max_bytes: int = 1 * GiB
     #: At most this many relations are measured exactly per run (dbworkbench).
     exact_bloat_max_objects: int = 20

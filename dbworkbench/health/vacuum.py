@@ -15,6 +15,9 @@ from ._shared import fmt_int, fmt_pct, row_count, table_name
 
 XID_HORIZON = 2**31  # transaction IDs (and multixact IDs) wrap around at 2^31 of age
 
+#: How to ask for exact bloat measurement (it is off by default outside the sandbox).
+EXACT_BLOAT_HOW = "db.health(exact_bloat=True), or dbworkbench health --exact-bloat"
+
 
 def _vacuum_sql(ctx: HealthContext, r: Row, options: str) -> str:
     return ctx.render(sql.SQL("VACUUM ({}) {};").format(sql.SQL(options), sql.Identifier(r["schema"], r["table"])))
@@ -163,7 +166,8 @@ def _measure_exactly(ctx: HealthContext, items: list[_Bloat], kind: str) -> str:
     if schema is None:
         return "pgstattuple is not installed: statistics-based estimates only"
     if not ctx.exact_bloat:
-        return "exact measurement turned off (exact_bloat=False)"
+        return (f"exact measurement with pgstattuple skipped: it reads each whole {kind}, heavy I/O on a busy server; "
+                f"turn it on with {EXACT_BLOAT_HOW}")
     t = ctx.thresholds
     func = "pgstattuple" if kind == "table" else "pgstatindex"
     oid = "relid" if kind == "table" else "indexrelid"
@@ -213,6 +217,7 @@ def _bloat_findings(ctx: HealthContext, kind: str, rows: list[Row]) -> list[Find
     unknown_ids = {id(b) for b in unknown}
     candidates = [b for b in items if flagged(b)] + unknown
     note = _measure_exactly(ctx, candidates, kind)
+    skipped = not ctx.exact_bloat and ctx.server.extension_schema("pgstattuple") is not None
     estimated = {id(b): (b.ratio, b.wasted) for b in items}
     for b in candidates:
         (_apply_exact_heap if kind == "table" else _apply_exact_btree)(b)
@@ -225,9 +230,11 @@ def _bloat_findings(ctx: HealthContext, kind: str, rows: list[Row]) -> list[Find
             if id(b) in unknown_ids:
                 out.append(Finding(
                     "skip", obj, f"{obj} ({pretty_bytes(b.bytes)}): no planner statistics for its columns, no estimate"
-                    + (f"; pgstattuple: {b.exact_error}" if b.exact_error else "") + ".",
-                    "ANALYZE the table for an estimate, or install pgstattuple (CREATE EXTENSION pgstattuple) "
-                    "to measure it."))
+                    + (f"; pgstattuple: {b.exact_error}" if b.exact_error else "") + (f"; {note}" if skipped else "")
+                    + ".",
+                    "ANALYZE the table for an estimate, or "
+                    + (f"measure it exactly: {EXACT_BLOAT_HOW}." if skipped else
+                       "install pgstattuple (CREATE EXTENSION pgstattuple) to measure it.")))
             continue
         if not flagged(b):
             continue
@@ -247,6 +254,8 @@ def _bloat_findings(ctx: HealthContext, kind: str, rows: list[Row]) -> list[Find
                              "deleted pages)")
         elif b.exact_error:
             parts.append(f"pgstattuple: {b.exact_error}")
+        elif skipped:
+            parts.append(note)
         status = "fail" if b.ratio >= t.bloat_fail_ratio else "warn"
         if kind == "table":
             fix = _vacuum_sql(ctx, r, "FULL, ANALYZE")
@@ -279,9 +288,10 @@ def table_bloat(ctx: HealthContext) -> list[Finding]:
     """Heap bloat: pages beyond what the rows need (postgres-checkup F004, PgHero space).
 
     Estimated from planner statistics (row count, average column widths, fillfactor,
-    tuple header and alignment); where the pgstattuple extension is installed, flagged
-    tables up to ``exact_bloat_max_bytes`` are measured exactly (it reads the table under
-    an ACCESS SHARE lock, like a SELECT).
+    tuple header and alignment). With ``exact_bloat=True`` (the default on the sandbox
+    only) and the pgstattuple extension installed, flagged tables up to
+    ``exact_bloat_max_bytes`` are measured exactly (it reads the whole table under an
+    ACCESS SHARE lock, like a SELECT).
     """
     return _bloat_findings(ctx, "table", ctx.rows("table_bloat"))
 
