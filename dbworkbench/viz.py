@@ -1,7 +1,10 @@
 """Plotly figures built from the collectors' DataFrames (never from private state).
 
-Hover text is passed as data, not markup: plotly escapes it, so server text (query
-strings) cannot inject HTML.
+plotly does not escape text: it renders ``<b>``, ``<a href>``, ``<span style>``,
+``<br>`` and a few more tags in labels and hover text (values a hovertemplate
+inserts included) and typesets text holding two ``$`` (``$1 ... $2`` in a normalised
+query) when MathJax is loaded. So query strings are cut to length and then escaped
+with :func:`dbworkbench._escape.html_series` before plotly sees them.
 """
 
 from __future__ import annotations
@@ -10,10 +13,13 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ._escape import html_series
+
 
 def _short(query: pd.Series, width: int = 60) -> pd.Series:
+    """Each query on one line, cut at ``width`` characters, escaped for plotly."""
     flat = query.astype("string").str.replace(r"\s+", " ", regex=True).str.strip()
-    return flat.where(flat.str.len() <= width, flat.str.slice(0, width - 1) + "…")
+    return html_series(flat.where(flat.str.len() <= width, flat.str.slice(0, width - 1) + "…"))
 
 
 def statements_pareto(statements: pd.DataFrame, top: int = 20) -> go.Figure:

@@ -1,27 +1,21 @@
-"""A DataFrame as a Markdown (GitHub) table, safe for server text."""
+"""A DataFrame as a Markdown (GitHub) table, safe for server text (cells escaped by :mod:`dbworkbench._escape`)."""
 
 from __future__ import annotations
 
-import html
-import math
-
 import pandas as pd
 
-
-def _cell(value: object) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    text = html.escape(str(value), quote=False)  # server text must not become markup
-    return text.replace("|", "\\|").replace("\r\n", "\n").replace("\n", "<br>")
+from .._escape import markdown_text as _cell
 
 
 def to_markdown(frame: pd.DataFrame) -> str:
-    """``frame`` as a GitHub-flavoured Markdown table; <, > and & are escaped, | and newlines kept in their cell.
+    """``frame`` as a GitHub-flavoured Markdown table: <, > and & as character references; Markdown
+    punctuation (``|``, ``$``, ``[``, ``*``, backticks, ...) backslash-escaped, so no markup, math or link starts
+    in a cell; newlines kept in their cell.
 
-    >>> print(to_markdown(pd.DataFrame({"a": ["x|y"], "b": ["<b>"]})))
-    | a | b |
-    | --- | --- |
-    | x\\|y | &lt;b&gt; |
+    >>> print(to_markdown(pd.DataFrame({"a": ["x|y"], "b": ["<b>"], "c": ["$1 and $2"]})))
+    | a | b | c |
+    | --- | --- | --- |
+    | x\\|y | &lt;b&gt; | \\$1 and \\$2 |
     """
     header = "| " + " | ".join(_cell(c) for c in frame.columns) + " |"
     rule = "| " + " | ".join("---" for _ in frame.columns) + " |"

@@ -1,7 +1,8 @@
 """Plotly figures of the scan picture, built from ``db.tables()`` and ``db.indexes()``.
 
-Names come from the server, so every label and hover text is HTML-escaped before
-plotly sees it (plotly renders a few tags in labels and hover text).
+Names come from the server, so every label and hover text is escaped with
+:func:`dbworkbench._escape.html_texts` before plotly sees it (plotly renders a few
+tags in labels and hover text, and typesets ``$...$`` when MathJax is loaded).
 
 >>> from dbworkbench.health import figures
 >>> figures.scan_picture(db.tables())            # doctest: +SKIP
@@ -10,25 +11,21 @@ plotly sees it (plotly renders a few tags in labels and hover text).
 
 from __future__ import annotations
 
-import html
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from .._escape import html_texts
+
 SEQ_COLOUR, IDX_COLOUR, BAD_COLOUR, OK_COLOUR = "#d62728", "#1f77b4", "#d62728", "#2ca02c"
-
-
-def _esc(values: pd.Series) -> list[str]:
-    return [html.escape(str(v)) for v in values]
 
 
 def _labels(frame: pd.DataFrame) -> list[str]:
     """schema.table, the schema left out when every table is in public."""
     if (frame["schema"] == "public").all():
-        return _esc(frame["table"])
-    return _esc(frame["schema"].astype(str) + "." + frame["table"].astype(str))
+        return html_texts(frame["table"]).tolist()
+    return html_texts(frame["schema"].astype(str) + "." + frame["table"].astype(str)).tolist()
 
 
 def _num(series: pd.Series) -> pd.Series:
@@ -114,7 +111,7 @@ def index_size_vs_scans(indexes: pd.DataFrame) -> go.Figure:
         fig.add_scatter(
             x=size[mask], y=scans[mask] + 1, mode="markers", name=k,
             marker={"color": colour, "size": 9, "line": {"width": 0.5, "color": "#333"}},
-            customdata=np.column_stack([_esc(part["index"]), _esc(part["table"]), scans[mask]]),
+            customdata=np.column_stack([html_texts(part["index"]), html_texts(part["table"]), scans[mask]]),
             hovertemplate="%{customdata[0]} on %{customdata[1]}<br>%{x:,.0f} bytes, %{customdata[2]:,} scans"
                           "<extra></extra>",
         )

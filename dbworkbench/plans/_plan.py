@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 import math
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ import numpy as np
 import pandas as pd
 from pandas.arrays import BooleanArray, FloatingArray, IntegerArray, StringArray
 
+from .._escape import html_text, math_off
 from . import _keys as K
 from ._timing import Tree, attribute, exclusive, flatten, process_divisors
 
@@ -289,6 +289,8 @@ class Plan:
         self.settings: dict[str, Any] = dict(top["Settings"]) if isinstance(top.get("Settings"), dict) else {}
         q = top.get("Query Text")
         self.query: str | None = q if isinstance(q, str) else None
+        #: what running the statement did that its rollback could not undo (set by ``Workbench.explain``)
+        self.cannot_undo: tuple[str, ...] = ()
         self.planning_ms: float | None = _num(top.get("Planning Time"))
         ex = top.get("Execution Time")
         self.execution_ms: float | None = _num(ex if ex is not None else top.get("Total Runtime"))
@@ -486,7 +488,7 @@ class Plan:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        esc = html.escape
+        esc = html_text  # plan text from a server or a user: escaped, and out of MathJax's reach (math_off)
         top = self._top()
         timed = self.nodes["exclusive_ms"].notna().any()
         head = "<tr><th>node</th><th>operation</th><th>rows (actual / planned)</th>" + (
@@ -505,16 +507,16 @@ class Plan:
             rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
         title = esc(self._summary())
         query = f"<pre>{esc(self.query[:500])}</pre>" if self.query else ""
-        return f"<div><b>Plan</b>: {title}{query}<table>{head}{''.join(rows)}</table>{self._insights_html()}</div>"
+        return math_off(f"<b>Plan</b>: {title}{query}<table>{head}{''.join(rows)}</table>{self._insights_html()}")
 
     def _insights_html(self, k: int = 5) -> str:
         found = self.insights().head(k)
         if found.empty:
             return "<p>No insights: nothing in this plan stands out.</p>"
         items = "".join(
-            f"<li><b>{html.escape(str(r.severity))}</b> {html.escape(str(r.code))}"
-            f"{'' if pd.isna(nid := cast('int | NAType', r.node_id)) else f' (node {int(nid)})'}: {html.escape(str(r.message))}"
-            f"<br><code>{html.escape(str(r.suggestion))}</code></li>"
+            f"<li><b>{html_text(r.severity)}</b> {html_text(r.code)}"
+            f"{'' if pd.isna(nid := cast('int | NAType', r.node_id)) else f' (node {int(nid)})'}: {html_text(r.message)}"
+            f"<br><code>{html_text(r.suggestion)}</code></li>"
             for r in found.itertuples()
         )
         return f"<p><b>Insights</b></p><ul>{items}</ul>"

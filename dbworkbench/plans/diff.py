@@ -33,13 +33,13 @@ How nodes are matched:
 
 from __future__ import annotations
 
-import html
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from .._escape import html_text, html_texts, math_off
 from .figure import _num, _parents, _txt, node_labels
 
 if TYPE_CHECKING:
@@ -186,16 +186,15 @@ class PlanDiff:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        esc = html.escape
-        items = "".join(f"<li>{esc(n)}</li>" for n in self.changes["note"].dropna().head(20))
-        return f"<div><b>PlanDiff</b>: {esc(self._headline())}<ul>{items}</ul></div>"
+        items = "".join(f"<li>{html_text(n)}</li>" for n in self.changes["note"].dropna().head(20))
+        return math_off(f"<b>PlanDiff</b>: {html_text(self._headline())}<ul>{items}</ul>")
 
     def figure(self, metric: str = "time", top: int = 25) -> go.Figure:
         """Paired bars per node, before (a) and after (b): the ``top`` nodes with the most ``metric``.
 
         ``metric``: ``time`` (exclusive ms; the planner's cost when neither plan was
         analysed), ``rows``, ``shared_blocks`` or ``cost``. Bars are labelled
-        "#a→#b name"; hover shows the change.
+        "#a→#b name"; hover shows the change. Plan text is escaped (see :mod:`dbworkbench._escape`).
         """
         cols = {"time": ("time_ms", "own time (ms)"), "rows": ("rows", "actual rows per loop"),
                 "shared_blocks": ("shared_blocks", "own shared blocks hit + read"), "cost": ("cost", "total cost")}
@@ -216,9 +215,9 @@ class PlanDiff:
         la, lb = sel["label_a"].fillna(""), sel["label_b"].fillna("")
         name = lb.where(lb != "", la).where((la == lb) | (la == "") | (lb == ""), la + " → " + lb)
         short = name.astype("string")
-        short_text = short.where(short.str.len() <= 64, short.str.slice(0, 63) + "…").to_numpy(dtype=object)
+        short_text = html_texts(short.where(short.str.len() <= 64, short.str.slice(0, 63) + "…"))
         ylab = "#" + ida + "→#" + idb + " " + short_text
-        info = np.column_stack([sel["change"].to_numpy(dtype=object), sel["note"].fillna("").to_numpy(dtype=object)])
+        info = np.column_stack([html_texts(sel["change"]), html_texts(sel["note"])])
         fig = go.Figure()
         for side, vals, colour in (("a (before)", va[pick], "#9ecae1"), ("b (after)", vb[pick], "#3182bd")):
             fig.add_trace(go.Bar(

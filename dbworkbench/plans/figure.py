@@ -2,8 +2,12 @@
 
 Both are built from ``plan.nodes`` and ``plan.insights()`` only, with whole-column
 numpy and pandas operations (no plotly call per node), so a 10,000-node plan draws
-in well under a second. Server text (relation, index, filter and alias names) is
-given to plotly as data: plotly draws it as text, it is never inserted as HTML.
+in well under a second. plotly renders a few tags (``<b>``, ``<a href>``, ``<span
+style>``, ...) in labels and hover text, even in values a hovertemplate inserts, and
+typesets ``$...$`` when MathJax is loaded: so every piece of plan text (node types,
+relation, index, filter and alias names, insight messages) passes through
+:func:`dbworkbench._escape.html_texts` after it is cut to length and before it meets
+the figure's own markup.
 
 >>> from dbworkbench.plans import parse_plan
 >>> plan = parse_plan("Seq Scan on t  (cost=0.00..35.50 rows=2550 width=4) (actual time=0.01..0.20 rows=2550 loops=1)")
@@ -20,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+
+from .._escape import html_series, html_texts
 
 if TYPE_CHECKING:
     from ._plan import Plan
@@ -235,8 +241,8 @@ def _insight_marks(plan: Plan, nodes: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         flat = text.str.replace(r"\s+", " ", regex=True)
         return flat.where(flat.str.len() <= 300, flat.str.slice(0, 299) + "…")
 
-    msg, fix = cut(found["message"]), cut(found["suggestion"])
-    line = found["severity"] + ": " + msg + fix.where(fix == "", "<br>→ " + fix)
+    msg, fix = html_series(cut(found["message"])), html_series(cut(found["suggestion"]))
+    line = html_series(found["severity"]) + ": " + msg + fix.where(fix == "", "<br>→ " + fix)
     found = found.assign(rank=rank, line=line)
     grouped = found.groupby("pos", sort=True).agg(rank=("rank", "max"), text=("line", "<br>".join)).reset_index()
     return grouped, plan_level
@@ -246,10 +252,10 @@ def _insight_marks(plan: Plan, nodes: pd.DataFrame) -> tuple[pd.DataFrame, int]:
 
 
 def _hover(nodes: pd.DataFrame, labels: np.ndarray) -> np.ndarray:
-    """One hover text per node: what it is, rows, time, cost, buffers and its conditions."""
+    """One hover text per node: what it is, rows, time, cost, buffers and its conditions (plan text escaped)."""
     n = len(nodes)
     ids = _fmt(_num(nodes, "node_id"), ".0f")
-    title = "<b>#" + ids + " " + labels + "</b>"
+    title = "<b>#" + ids + " " + html_texts(labels) + "</b>"
 
     actual, planned, loops = _num(nodes, "actual_rows"), _num(nodes, "plan_rows"), _num(nodes, "actual_loops")
     never = (loops == 0)
@@ -263,7 +269,7 @@ def _hover(nodes: pd.DataFrame, labels: np.ndarray) -> np.ndarray:
     has_loops = analysed & (l_txt != "")
     rows[has_loops] = rows[has_loops] + ", loops " + l_txt[has_loops]
     mis = _num(nodes, "misestimate")
-    direction = _txt(nodes, "misestimate_direction")
+    direction = html_texts(_txt(nodes, "misestimate_direction"))
     off = ~np.isnan(mis) & (mis >= 2)
     rows[off] = rows[off] + " (estimate off x" + _fmt(mis, ",.1f")[off] + np.where(direction[off] != "", " " + direction[off], "") + ")"
 
@@ -287,11 +293,11 @@ def _hover(nodes: pd.DataFrame, labels: np.ndarray) -> np.ndarray:
     for col, name in (("index_cond", "index cond"), ("recheck_cond", "recheck"), ("filter", "filter"),
                       ("join_filter", "join filter"), ("hash_cond", "hash cond"), ("merge_cond", "merge cond"),
                       ("sort_key", "sort key")):
-        t = _txt(nodes, col, _TEXT_WIDTH)
+        t = html_texts(_txt(nodes, col, _TEXT_WIDTH))
         lines.append(_when(t != "", name + ": " + t))
     removed = _num(nodes, "rows_removed_by_filter")
     lines.append(_when(~np.isnan(removed) & (removed > 0), "removed by filter " + _fmt(removed, ",.6g") + " per loop"))
-    method = _txt(nodes, "sort_method")
+    method = html_texts(_txt(nodes, "sort_method"))
     lines.append(_when(method != "", "sort method: " + method))
     return _join_lines(lines)
 
@@ -400,13 +406,13 @@ def plan_figure(plan: Plan, metric: str = "exclusive_ms") -> go.Figure:
             x=x[pos], y=y[pos], mode="markers", name=f"{_SEVERITY_NAME[rank]} insight",
             marker={"symbol": "square-open", "size": size[pos] + 10, "color": _SEVERITY_COLOUR[rank],
                     "line": {"width": 3, "color": _SEVERITY_COLOUR[rank]}},
-            customdata=np.column_stack([labels[pos], sel["text"].to_numpy(dtype=object)]),
+            customdata=np.column_stack([html_texts(labels[pos]), sel["text"].to_numpy(dtype=object)]),
             hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>",
         ))
     with_labels = len(nodes) <= _LABELS_UP_TO
     fig.add_trace(go.Scatter(
         x=x, y=y, mode="markers+text" if with_labels else "markers", name="nodes",
-        text=_short(labels) if with_labels else None, textfont={"size": 10},
+        text=html_texts(_short(labels)) if with_labels else None, textfont={"size": 10},
         # labels above and below the boxes by turns, so neighbours in a chain don't overlap
         textposition=np.where(x % 2 == 0, "top center", "bottom center") if with_labels else None,
         marker={"symbol": "square", "size": size, "color": colour, "colorscale": "YlOrRd", "showscale": top > 0,
@@ -470,7 +476,7 @@ def plan_flame(plan: Plan, metric: str = "exclusive_ms", *, maxdepth: int | None
     parents = np.where(parent >= 0, ids[np.clip(parent, 0, None)], "")
     hover = _hover(nodes, labels)
     fig = go.Figure(go.Icicle(
-        ids=ids, parents=parents, labels=_short(labels, 40), values=own, branchvalues="remainder",
+        ids=ids, parents=parents, labels=html_texts(_short(labels, 40)), values=own, branchvalues="remainder",
         customdata=np.column_stack([hover, _fmt(own, ",.6g")]),
         hovertemplate=("%{customdata[0]}<br><b>" + shows + "</b>: own %{customdata[1]}, "
                        "with children %{value:,.6g} (%{percentRoot:.1%} of the plan)<extra></extra>"),
