@@ -158,6 +158,21 @@ def test_harmless_volatile_functions_and_views_are_allowed(ro) -> None:
         assert ro.explain(text).execution_ms is not None
 
 
+def test_the_engine_passes_the_same_gate(ro, rw, db_setup: str) -> None:
+    import pandas as pd
+
+    assert pd.read_sql("SELECT count(*) AS n FROM t WHERE v LIKE 'row %%' AND id > %(low)s", ro.engine,
+                       params={"low": 10})["n"].tolist() == [40]
+    for db, text, match in [(ro, "SELECT pg_terminate_backend(pg_backend_pid())", "pg_terminate_backend"),
+                            (rw, "SELECT wipe()", "wipe\\(\\) is VOLATILE"),
+                            (rw, "SELECT 1; DELETE FROM t", "one statement at a time"),
+                            (ro, "UPDATE t SET v = 'x'", "read-only")]:
+        TRIED["gate"] += 1
+        with pytest.raises(wb.UnsafeStatement, match=match):
+            pd.read_sql(text, db.engine)
+    assert _rows(db_setup) == 50
+
+
 # -- statements and kinds ----------------------------------------------------------------------------
 
 
@@ -167,7 +182,7 @@ def test_harmless_volatile_functions_and_views_are_allowed(ro) -> None:
     "LOAD 'auto_explain'", "CHECKPOINT", "DECLARE c CURSOR FOR SELECT 1", "SET TRANSACTION READ WRITE",
 ])
 def test_transaction_control_is_refused(rw, text: str) -> None:
-    _refused(rw, text, "transaction control or a session command")
+    _refused(rw, text, "transaction control or a session command, which the gate lets none of through")
 
 
 @pytest.mark.parametrize(("text", "match"), [

@@ -35,7 +35,7 @@ from tqdm.auto import tqdm
 
 from .._paths import data_dir
 from ..errors import UnsafeStatement, WorkbenchError
-from ..guard import classify
+from ..guard import classify, from_pyformat
 
 __all__ = [
     "GENERATORS",
@@ -382,7 +382,7 @@ def _parse_kind(header: dict[str, tuple[int, str]], sql_text: str, name_line: in
             raise WorkloadError(f"bad kind {value!r}", path=path, line=lineno, expected="read or write")
         return value
     try:
-        found = classify(_PLACEHOLDER.sub("$1", sql_text).replace("%%", "%"))  # as the server will see it
+        found = classify(from_pyformat(sql_text))  # as the server will see it
     except UnsafeStatement as err:
         raise WorkloadError(str(err), path=path, line=name_line, expected="one SQL statement") from None
     if found.kind in ("read", "write"):  # DDL and transaction control have no place in a workload

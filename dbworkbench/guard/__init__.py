@@ -29,9 +29,10 @@ dbworkbench.errors.UnsafeStatement: ...pg_terminate_backend() reaches outside th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg import sql
@@ -40,8 +41,12 @@ from ..errors import UnsafeStatement
 from ._read import DDL, READ, TRANSACTION, WRITE, Statement, read_statements, split_text
 from ._live import risky_calls
 
+if TYPE_CHECKING:
+    import sqlalchemy
+
 __all__ = [
-    "Admitted", "Classification", "Statement", "admit", "check_single", "classify", "send", "split_statements",
+    "Admitted", "Classification", "Statement", "admit", "check_single", "classify", "from_pyformat", "guard_engine",
+    "send", "split_statements",
 ]
 
 
@@ -75,13 +80,17 @@ def admit(
     allow_side_effects: bool = False,
     action: str = "EXPLAIN ANALYZE",
     alternative: str = "",
+    side_effects_opt_in: str | None = "pass allow_side_effects=True",
+    rolled_back: bool = True,
 ) -> Admitted:
     """Let ``text`` through the gate or raise :class:`~dbworkbench.UnsafeStatement` (module doc).
 
     ``read_only``: the target refuses writes; ``conn``: a live connection to ask about functions
     and views (without one only the deny-list applies); ``execute``: the statement will run (False
     for a plan without ANALYZE: nothing VOLATILE is evaluated then); ``action`` and
-    ``alternative`` word the refusal (``"EXPLAIN ANALYZE"``, ``"use analyze=False ..."``).
+    ``alternative`` word the refusal (``"EXPLAIN ANALYZE"``, ``"use analyze=False ..."``);
+    ``side_effects_opt_in`` names the caller's opt-in for side effects (None: it has none);
+    ``rolled_back``: the caller rolls the statement back (the refusal says so).
     """
     if conn is not None and conn.info.parameter_status("standard_conforming_strings") == "off" and "\\" in text:
         raise UnsafeStatement(
@@ -91,8 +100,8 @@ def admit(
     stmt = _one(text)
     if stmt.kind == TRANSACTION:
         raise UnsafeStatement(
-            f"{stmt.keyword} is transaction control or a session command; the workbench runs each statement in a "
-            "transaction of its own that is rolled back, and sets session options through connect(); nothing was sent"
+            f"{stmt.keyword} is transaction control or a session command, which the gate lets none of through "
+            "(dbworkbench manages transactions itself; session options are keyword arguments of connect()); nothing was sent"
         )
     if not execute:
         return Admitted(stmt)
@@ -101,14 +110,19 @@ def admit(
         raise UnsafeStatement(
             f"{action} would execute {what} and this target is read-only. "
             + (f"{alternative}, or connect" if alternative else "Connect")
-            + " with allow_writes=True (it then runs inside a transaction that is rolled back); nothing was sent"
+            + " with allow_writes=True"
+            + (" (it then runs inside a transaction that is rolled back)" if rolled_back else "")
+            + "; nothing was sent"
         )
     risky = risky_calls(conn, stmt)
     if risky and not allow_side_effects:
+        opt_in = [alternative] if alternative else []
+        if side_effects_opt_in:
+            opt_in.append(side_effects_opt_in + " if you mean it (see dbworkbench.guard.functions)")
         raise UnsafeStatement(
             f"{action} would run calls whose effects a rollback does not undo: {'; '.join(risky)}. "
-            + (f"{alternative}, or pass" if alternative else "Pass")
-            + " allow_side_effects=True if you mean it (see dbworkbench.guard.functions); nothing was sent"
+            + (" or ".join(opt_in) + "; " if opt_in else "")
+            + "nothing was sent"
         )
     cannot_undo = list(risky)
     if stmt.writes_via in ("INSERT", "MERGE", "COPY FROM"):
@@ -128,6 +142,38 @@ def send(
     cur = conn.cursor()
     cur.execute(query, params, binary=True)  # type: ignore[arg-type]
     return cur
+
+
+_PYFORMAT = re.compile(r"%\(([A-Za-z_]\w*)\)s|%s|%%")
+
+
+def from_pyformat(text: str) -> str:
+    """``text`` with psycopg's ``%(name)s`` / ``%s`` placeholders as ``$n`` and ``%%`` as ``%``,
+    as the server will read it.
+
+    >>> from_pyformat("SELECT * FROM t WHERE a = %(a)s AND b LIKE 'x%%' AND c = %(a)s")
+    "SELECT * FROM t WHERE a = $1 AND b LIKE 'x%' AND c = $1"
+    """
+    numbers: dict[str, int] = {}
+
+    def number(m: re.Match[str]) -> str:
+        if m.group(0) == "%%":
+            return "%"
+        key = m.group(1) or f"#{len(numbers)}"
+        return f"${numbers.setdefault(key, len(numbers) + 1)}"
+
+    return _PYFORMAT.sub(number, text)
+
+
+def guard_engine(engine: sqlalchemy.engine.Engine, *, read_only: bool) -> None:
+    """Put the gate in front of every statement ``engine`` sends (``pd.read_sql(sql, db.engine)``)."""
+    from sqlalchemy import event
+
+    def check(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        admit(from_pyformat(statement), read_only=read_only, conn=cursor.connection, action="db.engine",
+              side_effects_opt_in=None, rolled_back=False)
+
+    event.listen(engine, "before_cursor_execute", check)
 
 
 # -- classification without a verdict (the workload reader, tests) ------------------------------
