@@ -33,7 +33,7 @@ demo = db is not None and demo_is_loaded(db.conn)  # the last two sections use t
 db"""),
     md("""## Which statement
 
-The statements that read, slowest in total first. As `pg_stat_statements` keeps them, their constants are `$1`, `$2`, …: explaining such text gives the planner's **generic plan** (PostgreSQL 16 and later), its estimate for any values, without running it. The first one that can be explained is taken; the others are listed with the reason."""),
+The statements that read, slowest in total first. As `pg_stat_statements` keeps them, their constants are `$1`, `$2`, …: explaining such text gives the planner's **generic plan**, its estimate for any values, without running it. The first one that can be explained is taken; the others are listed with the reason."""),
     code("""top_plan = top_query = None
 if db is not None:
     statements = db.statements()
