@@ -122,12 +122,12 @@ rewrite"""),
     code("""index_diff = None
 if demo:
     email = db.conn.execute('SELECT email FROM users ORDER BY id LIMIT 1').fetchone()[0]
-    lookup = f\"SELECT * FROM users WHERE LOWER(email) = LOWER('{email.upper()}')\"
-    before = db.explain(lookup)
+    lookup = 'SELECT * FROM users WHERE LOWER(email) = LOWER($1)'  # the value goes as a parameter, never into the text
+    before = db.explain(lookup, params=[email.upper()])
     if db.target.is_sandbox:
         with db.conn.transaction(force_rollback=True):
             db.conn.execute('CREATE INDEX idx_users_lower_email ON users (LOWER(email))')
-            after = db.explain(lookup)
+            after = db.explain(lookup, params=[email.upper()])
         index_diff = diff_plans(before, after)
         print('index left behind:', 'idx_users_lower_email' in set(db.indexes()['index']))
     else:
