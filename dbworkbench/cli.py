@@ -84,14 +84,18 @@ def _driver_message(err: psycopg.Error) -> str:
               if text]
     if diag.sqlstate:
         parts[0] += f" (SQLSTATE {diag.sqlstate})"
-    if isinstance(err, psycopg.OperationalError) and not diag.sqlstate:
-        advice = "the connection failed or broke: check that the server is up and --dsn is right, then run it again"
-    elif diag.sqlstate and diag.sqlstate.startswith("42"):
+    state = diag.sqlstate or ""
+    if not state:
+        advice = ("the connection failed or broke: check that the server is up and --dsn is right, then run it again"
+                  if isinstance(err, psycopg.OperationalError) else f"the database driver failed; {_RERUN}")
+    elif state.startswith("42"):
         advice = "check the statement's names and syntax against the database --dsn points at"
-    elif diag.sqlstate and diag.sqlstate.startswith("28"):
+    elif state.startswith("28"):
         advice = "check the user and password in --dsn (or $DBWORKBENCH_DSN, PG* variables, ~/.pgpass)"
+    elif state.startswith(("08", "57", "53")):
+        advice = "the server or the connection gave out: check the server, then run it again"
     else:
-        advice = f"fix the cause above and run it again; {_RERUN}"
+        advice = "the statement failed on the server: fix it (or its data) and run it again"
     return "\n".join(parts) + "\n" + advice
 
 
