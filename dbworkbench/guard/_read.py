@@ -72,7 +72,7 @@ def _parts(names: Any) -> tuple[str, ...]:
     return tuple(getattr(n, "sval", "*") for n in names or ())
 
 
-def _kind(stmt: ast.Node, nodes: list[ast.Node]) -> tuple[str, str | None]:
+def _kind(stmt: ast.Node | None, nodes: list[ast.Node]) -> tuple[str, str | None]:
     """The statement's kind and, for a write hidden in a read, what makes it one."""
     if isinstance(stmt, ast.ExplainStmt):
         analyze = any(getattr(o, "defname", "") in ("analyze", "analyse") for o in stmt.options or ())
@@ -129,6 +129,8 @@ def read_statements(text: str) -> list[Statement]:
         raise UnsafeStatement("the SQL is empty (only whitespace, semicolons or comments); nothing was sent")
     found = []
     for item in raw:  # offsets are in characters
+        if item.stmt is None:
+            continue
         start = item.stmt_location or 0
         own = (text[start:start + item.stmt_len] if item.stmt_len else text[start:]).strip()
         nodes = list(_walk(item.stmt))
@@ -137,12 +139,12 @@ def read_statements(text: str) -> list[Statement]:
             text=own,
             kind=kind,
             keyword=_first_keyword(own),
-            parameters=max((n.number for n in nodes if isinstance(n, ast.ParamRef)), default=0),
+            parameters=max((n.number or 0 for n in nodes if isinstance(n, ast.ParamRef)), default=0),
             locks_rows=any(isinstance(n, ast.SelectStmt) and n.lockingClause for n in nodes),
             functions=tuple(dict.fromkeys(_parts(n.funcname) for n in nodes if isinstance(n, ast.FuncCall))),
             operators=tuple(dict.fromkeys(_parts(n.name) for n in nodes if isinstance(n, ast.A_Expr) and n.name)),
             relations=tuple(dict.fromkeys(
-                (n.schemaname, n.relname) if n.schemaname else (n.relname,)
+                (str(n.schemaname), str(n.relname)) if n.schemaname else (str(n.relname),)
                 for n in nodes if isinstance(n, ast.RangeVar)
             )),
             writes_via=via,
