@@ -36,3 +36,20 @@ class PlanParseError(WorkbenchError, ValueError):
         where = f"line {line}: " if line is not None else ""
         tail = f" (expected {expected})" if expected else ""
         super().__init__(f"{where}{message}{tail}")
+
+
+class QueryTimeout(WorkbenchError):
+    """The server cancelled a statement at a session timeout; never a timing result.
+
+    ``setting`` is ``"statement_timeout"`` or ``"lock_timeout"`` and ``limit_ms`` its
+    value in milliseconds; the message says how to raise it.
+    """
+
+    def __init__(self, message: str, *, setting: str, limit_ms: int) -> None:
+        self.setting = setting
+        self.limit_ms = limit_ms
+        super().__init__(message)
+
+
+class SessionLost(WorkbenchError):
+    """The connection broke during a call (terminated, server restart, network); the next call reconnects."""

@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 
 APPLICATION_NAME = "dbworkbench"
 PG_ENV_VARS = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE")
+CONNECT_TIMEOUT_S = 10
+# TCP keepalives so a server that vanished mid-query is noticed in about a minute
+# (libpq ignores them on Unix sockets; a DSN that sets any keepalives* key keeps its own).
+KEEPALIVES = {"keepalives": "1", "keepalives_idle": "30", "keepalives_interval": "10", "keepalives_count": "3"}
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class Target:
     params: dict[str, str] = field(repr=False)
     guards: SessionGuards
     is_sandbox: bool = False
+    connect_timeout_s: int = CONNECT_TIMEOUT_S
 
     @property
     def allow_writes(self) -> bool:
@@ -82,9 +87,16 @@ class Target:
         return redact(text, *secret_values(self.params))
 
     def connect(self, **kwargs: Any) -> psycopg.Connection[Any]:
-        """A new autocommit connection with the guards set; errors hold no password."""
+        """A new autocommit connection with the guards set; errors hold no password.
+
+        It gives up after ``connect_timeout_s`` seconds (libpq's minimum is 2) unless the
+        DSN or ``$PGCONNECT_TIMEOUT`` sets it, and has TCP keepalives on (:data:`KEEPALIVES`).
+        """
         kwargs.setdefault("autocommit", True)
-        kwargs.setdefault("connect_timeout", 10)
+        if "connect_timeout" not in self.params and not os.environ.get("PGCONNECT_TIMEOUT"):
+            kwargs.setdefault("connect_timeout", self.connect_timeout_s)
+        if not any(k.startswith("keepalives") for k in self.params):
+            kwargs = {**KEEPALIVES, **kwargs}
         try:
             return psycopg.connect(self.conninfo, **kwargs)
         except psycopg.Error as err:
@@ -155,13 +167,15 @@ def resolve_target(
     statement_timeout_ms: int = 30_000,
     lock_timeout_ms: int = 2_000,
     idle_in_transaction_timeout_ms: int = 60_000,
+    connect_timeout_s: int = CONNECT_TIMEOUT_S,
 ) -> Target:
     """Turn what the user gave into a :class:`Target`.
 
     ``dsn`` may be a libpq conninfo or URL, a SQLAlchemy URL (string or object) or
     Engine, or a :class:`~dbworkbench.sandbox.Sandbox`. With nothing given:
     ``service=``, then ``$DBWORKBENCH_DSN``, then the ``PG*`` environment, and last
-    the sandbox's demo database (started if needed).
+    the sandbox's demo database (started if needed). Connecting gives up after
+    ``connect_timeout_s`` seconds unless the DSN sets ``connect_timeout``.
     """
     from .sandbox import Sandbox
 
@@ -169,7 +183,8 @@ def resolve_target(
         return SessionGuards(statement_timeout_ms, lock_timeout_ms, idle_in_transaction_timeout_ms, read_only)
 
     if isinstance(dsn, Sandbox):
-        return Target(_params_from_string(dsn.start().conninfo()), guards(False), is_sandbox=True)
+        return Target(_params_from_string(dsn.start().conninfo()), guards(False), is_sandbox=True,
+                      connect_timeout_s=connect_timeout_s)
     if dsn is None and service:
         params = {"service": service}
     elif dsn is None and os.environ.get("DBWORKBENCH_DSN"):
@@ -182,6 +197,7 @@ def resolve_target(
             statement_timeout_ms=statement_timeout_ms,
             lock_timeout_ms=lock_timeout_ms,
             idle_in_transaction_timeout_ms=idle_in_transaction_timeout_ms,
+            connect_timeout_s=connect_timeout_s,
         )
     elif isinstance(dsn, str):
         params = _params_from_string(dsn)
@@ -196,4 +212,4 @@ def resolve_target(
         )
     if service and "service" not in params:
         params["service"] = service
-    return Target(params, guards(not allow_writes))
+    return Target(params, guards(not allow_writes), connect_timeout_s=connect_timeout_s)

@@ -194,6 +194,8 @@ def run_check(check: Check, ctx: HealthContext) -> list[Finding]:
     except ExtensionMissing as err:
         found = [Finding("skip", ctx.database, str(err))]
     except psycopg.Error as err:
+        if ctx.conn.broken or ctx.conn.closed:
+            raise  # the session is gone, not this check: Workbench.health reports SessionLost
         found = [Finding("skip", ctx.database, f"could not run: {first_line(err)}")]
     return [dataclasses.replace(f, check=name) for f in found]
 
