@@ -245,10 +245,12 @@ def demo() -> None:
 @clean_errors
 def demo_load(scale: str, replace: bool, dsn: str | None, allow_writes: bool) -> None:
     """Create the demo schema and rows (deterministic, skewed like a real site)."""
-    from .datasets.demo import demo_is_loaded
+    from .datasets.demo import check_demo_ownership, demo_is_loaded
 
     db = _open(dsn, allow_writes=allow_writes) if dsn else _open_sandbox_empty()
     if demo_is_loaded(db.conn) and not replace:
+        if dsn:
+            check_demo_ownership(db.conn)  # a user's own users/posts/comments are not "the demo"
         click.echo("the demo database is already loaded (use --replace to reload it)")
         return
     result = db.load_demo(scale, replace=replace)

@@ -10,11 +10,10 @@ import pandas as pd
 import psycopg
 
 from . import collectors
-from ._faults import guarded, usable
 from .errors import ExtensionMissing, UnsafeStatement
 from .server import ServerInfo
 from .snapshot import Snapshot
-from .target import CONNECT_TIMEOUT_S, Target, resolve_target
+from .target import Target, resolve_target
 
 if TYPE_CHECKING:
     import sqlalchemy
@@ -42,10 +41,8 @@ class Workbench:
 
     @property
     def conn(self) -> psycopg.Connection[Any]:
-        """The workbench's autocommit connection, reopened if it was closed, broke, or the
-        server ended it while it was idle (a terminated session, a server restart)."""
-        if self._conn is None or not usable(self._conn):
-            self.close()
+        """The workbench's autocommit connection (reopened if it was closed or broke)."""
+        if self._conn is None or self._conn.closed or self._conn.broken:
             self._conn = self.target.connect()
         return self._conn
 
@@ -85,7 +82,6 @@ class Workbench:
 
     # -- collectors --------------------------------------------------------------------
 
-    @guarded
     def statements(self, *, all_databases: bool = False, include_own: bool = False) -> pd.DataFrame:
         """pg_stat_statements for this database, slowest in total first.
 
@@ -100,7 +96,6 @@ class Workbench:
         """
         return collectors.statements(self.conn, self.server, all_databases=all_databases, include_own=include_own)
 
-    @guarded
     def tables(self) -> pd.DataFrame:
         """User tables: live/dead tuples, seq vs index scans, cache hits, sizes, vacuum times.
 
@@ -108,7 +103,6 @@ class Workbench:
         """
         return collectors.tables(self.conn, self.server)
 
-    @guarded
     def indexes(self) -> pd.DataFrame:
         """User indexes: definition, key columns, unique/primary/valid/partial, constraint, scans, bytes.
 
@@ -116,7 +110,6 @@ class Workbench:
         """
         return collectors.indexes(self.conn, self.server)
 
-    @guarded
     def column_stats(self, table: str | None = None, *, values: bool = True) -> pd.DataFrame:
         """Planner statistics per column of ``table`` (or of every user table).
 
@@ -127,7 +120,6 @@ class Workbench:
         """
         return collectors.column_stats(self.conn, self.server, table, values=values)
 
-    @guarded
     def settings(self) -> pd.DataFrame:
         """Every server setting with unit, category, source and pending_restart.
 
@@ -135,7 +127,6 @@ class Workbench:
         """
         return collectors.settings(self.conn, self.server)
 
-    @guarded
     def explain(self, sql: str, params: Sequence[Any] | None = None, *, analyze: bool = True) -> Plan:
         """EXPLAIN one statement and parse it into a :class:`~dbworkbench.plans.Plan`.
 
@@ -150,12 +141,14 @@ class Workbench:
 
         return run_explain(self.conn, self.server, self.target, sql, params, analyze=analyze)
 
-    @guarded
     def load_demo(self, scale: str = "tiny", *, replace: bool = False, progress: bool = True) -> dict[str, Any]:
         """Load the demo blog database here (a write: the sandbox, or ``allow_writes=True``).
 
-        On the sandbox, pg_stat_statements is reset afterwards so the load's own
-        statements don't top the list. Returns what :func:`datasets.load_demo` returns.
+        ``replace=True`` drops only what the demo loader made (its tables, types and
+        function carry a ``dbworkbench demo`` comment) and refuses, changing nothing, when a
+        user's object has one of the demo's names or depends on a demo object. On the
+        sandbox, pg_stat_statements is reset afterwards so the load's own statements
+        don't top the list. Returns what :func:`datasets.load_demo` returns.
         """
         from .datasets.demo import load_demo
 
@@ -169,7 +162,6 @@ class Workbench:
             self.conn.execute("SELECT pg_stat_statements_reset()")
         return result
 
-    @guarded
     def health(self, *, exact_bloat: bool | None = None, **kwargs: Any) -> pd.DataFrame:
         """The health checklist: one row per check and object, failures first.
 
@@ -188,7 +180,6 @@ class Workbench:
             exact_bloat = self.target.is_sandbox
         return health(self.conn, self.server, exact_bloat=exact_bloat, **kwargs)
 
-    @guarded
     def snapshot(self) -> Snapshot:
         """Statements, tables and indexes now; ``later - earlier`` gives the deltas with rates.
 
@@ -213,7 +204,6 @@ def connect(
     statement_timeout_ms: int = 30_000,
     lock_timeout_ms: int = 2_000,
     idle_in_transaction_timeout_ms: int = 60_000,
-    connect_timeout_s: int = CONNECT_TIMEOUT_S,
     demo_scale: str = "tiny",
 ) -> Workbench:
     """Open a :class:`Workbench`.
@@ -223,11 +213,7 @@ def connect(
     none of those, the sandbox starts and its demo database is used (loaded at
     ``demo_scale`` when empty). Any target but the sandbox is read-only unless
     ``allow_writes=True``. Every session has ``statement_timeout``, ``lock_timeout`` and
-    ``idle_in_transaction_session_timeout`` set; a statement stopped by one raises
-    :class:`QueryTimeout`, a connection that broke :class:`SessionLost` (the next call
-    reconnects). Connecting gives up after ``connect_timeout_s`` seconds (unless the DSN
-    sets ``connect_timeout``) with :class:`ConnectionFailed`. The workbench holds one
-    connection at a time.
+    ``idle_in_transaction_session_timeout`` set.
 
     >>> import dbworkbench as wb
     >>> db = wb.connect()                               # doctest: +SKIP
@@ -240,7 +226,6 @@ def connect(
         statement_timeout_ms=statement_timeout_ms,
         lock_timeout_ms=lock_timeout_ms,
         idle_in_transaction_timeout_ms=idle_in_transaction_timeout_ms,
-        connect_timeout_s=connect_timeout_s,
     )
     db = Workbench(target)
     if target.is_sandbox:

@@ -101,11 +101,15 @@ def test_cli_replace_refuses_a_users_tables_and_reloads_the_demo(server: Server,
     try:
         with psycopg.connect(theirs, autocommit=True) as conn:
             _users_own_tables(conn)
+            conn.execute("CREATE TABLE posts (id int)")
+            conn.execute("CREATE TABLE comments (id int)")
         args = ["demo", "load", "--scale", "tiny", "--allow-writes", "--replace", "--dsn"]
         refused = CliRunner().invoke(main, [*args, theirs])
         assert refused.exit_code == 1, refused.output
         assert refused.output.startswith("Error: ") and "not created by the demo loader" in refused.output
         assert "Traceback" not in refused.output
+        plain = CliRunner().invoke(main, ["demo", "load", "--scale", "tiny", "--dsn", theirs])
+        assert plain.exit_code == 1 and "not created by the demo loader" in plain.output  # not "already loaded"
         with psycopg.connect(theirs, autocommit=True) as conn:
             assert conn.execute("SELECT * FROM active_users").fetchall() == [(1, "alice")]
         reloaded = CliRunner().invoke(main, [*args, demo_db])

@@ -27,7 +27,7 @@ from .._paths import data_dir
 from ..errors import WorkbenchError
 from .workload import split_sql
 
-__all__ = ["MARK", "SCALES", "demo_is_loaded", "load_demo"]
+__all__ = ["MARK", "SCALES", "check_demo_ownership", "demo_is_loaded", "load_demo"]
 
 #: Rows per table for each scale. tiny loads in a few seconds (tests), small in
 #: under half a minute, medium (4.2 million rows) in a few minutes.
@@ -68,6 +68,15 @@ def demo_is_loaded(conn: psycopg.Connection[Any]) -> bool:
     """
     names = {o.name for o in _present(conn, _current_schema(conn))}
     return all(t in names for t in TABLES)
+
+
+def check_demo_ownership(conn: psycopg.Connection[Any]) -> None:
+    """Raise :class:`WorkbenchError` when an object of the demo's names here was not made by :func:`load_demo`.
+
+    >>> check_demo_ownership(conn)                                    # doctest: +SKIP
+    """
+    schema = _current_schema(conn)
+    _refuse_foreign(conn, schema, _present(conn, schema))
 
 
 def load_demo(
