@@ -46,6 +46,9 @@ class SessionGuards:
             f"-c statement_timeout={int(self.statement_timeout_ms)}",
             f"-c lock_timeout={int(self.lock_timeout_ms)}",
             f"-c idle_in_transaction_session_timeout={int(self.idle_in_transaction_timeout_ms)}",
+            # strings are read as the guard's parser reads them, whatever the server's default
+            "-c standard_conforming_strings=on",
+            "-c client_encoding=UTF8",
         ]
         if self.read_only:
             opts.append("-c default_transaction_read_only=on")

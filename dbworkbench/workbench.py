@@ -10,10 +10,11 @@ import pandas as pd
 import psycopg
 
 from . import collectors
+from ._faults import guarded, usable
 from .errors import ExtensionMissing, UnsafeStatement
 from .server import ServerInfo
 from .snapshot import Snapshot
-from .target import Target, resolve_target
+from .target import CONNECT_TIMEOUT_S, Target, resolve_target
 
 if TYPE_CHECKING:
     import sqlalchemy
@@ -41,8 +42,10 @@ class Workbench:
 
     @property
     def conn(self) -> psycopg.Connection[Any]:
-        """The workbench's autocommit connection (reopened if it was closed or broke)."""
-        if self._conn is None or self._conn.closed or self._conn.broken:
+        """The workbench's autocommit connection, reopened if it was closed, broke, or the
+        server ended it while it was idle (a terminated session, a server restart)."""
+        if self._conn is None or not usable(self._conn):
+            self.close()
             self._conn = self.target.connect()
         return self._conn
 
@@ -58,12 +61,17 @@ class Workbench:
 
     @cached_property
     def engine(self) -> sqlalchemy.engine.Engine:
-        """A SQLAlchemy Engine whose connections carry the same guards, for ``pd.read_sql``."""
+        """A SQLAlchemy Engine for ``pd.read_sql``: its connections carry the same session guards,
+        and every statement it sends passes the same gate as :meth:`explain` (it is not rolled back)."""
         import sqlalchemy
 
-        return sqlalchemy.create_engine(
+        from .guard import guard_engine
+
+        engine = sqlalchemy.create_engine(
             "postgresql+psycopg://", creator=lambda: self.target.connect(autocommit=False), poolclass=sqlalchemy.pool.NullPool
         )
+        guard_engine(engine, read_only=not self.target.allow_writes)
+        return engine
 
     def refresh(self) -> None:
         """Forget cached server facts (after CREATE EXTENSION, say)."""
@@ -82,6 +90,7 @@ class Workbench:
 
     # -- collectors --------------------------------------------------------------------
 
+    @guarded
     def statements(self, *, all_databases: bool = False, include_own: bool = False) -> pd.DataFrame:
         """pg_stat_statements for this database, slowest in total first.
 
@@ -96,6 +105,7 @@ class Workbench:
         """
         return collectors.statements(self.conn, self.server, all_databases=all_databases, include_own=include_own)
 
+    @guarded
     def tables(self) -> pd.DataFrame:
         """User tables: live/dead tuples, seq vs index scans, cache hits, sizes, vacuum times.
 
@@ -103,6 +113,7 @@ class Workbench:
         """
         return collectors.tables(self.conn, self.server)
 
+    @guarded
     def indexes(self) -> pd.DataFrame:
         """User indexes: definition, key columns, unique/primary/valid/partial, constraint, scans, bytes.
 
@@ -110,6 +121,7 @@ class Workbench:
         """
         return collectors.indexes(self.conn, self.server)
 
+    @guarded
     def column_stats(self, table: str | None = None, *, values: bool = True) -> pd.DataFrame:
         """Planner statistics per column of ``table`` (or of every user table).
 
@@ -120,6 +132,7 @@ class Workbench:
         """
         return collectors.column_stats(self.conn, self.server, table, values=values)
 
+    @guarded
     def settings(self) -> pd.DataFrame:
         """Every server setting with unit, category, source and pending_restart.
 
@@ -127,20 +140,30 @@ class Workbench:
         """
         return collectors.settings(self.conn, self.server)
 
-    def explain(self, sql: str, params: Sequence[Any] | None = None, *, analyze: bool = True) -> Plan:
+    @guarded
+    def explain(
+        self, sql: str, params: Sequence[Any] | None = None, *, analyze: bool = True, allow_side_effects: bool = False
+    ) -> Plan:
         """EXPLAIN one statement and parse it into a :class:`~dbworkbench.plans.Plan`.
 
-        ANALYZE (with BUFFERS, WAL, SETTINGS, VERBOSE; SERIALIZE and MEMORY on 17+) runs the
-        statement inside a transaction that is always rolled back; a writing statement on a
-        read-only target is refused unless ``analyze=False``. ``$1``-style text without
-        ``params`` gets a GENERIC_PLAN (16+); with ``params`` it is prepared and executed.
+        The statement passes the safety gate first (:mod:`dbworkbench.guard`): one statement,
+        no transaction control; with ANALYZE (the default: BUFFERS, WAL, SETTINGS, VERBOSE;
+        SERIALIZE and MEMORY on 17+) it runs inside a transaction that is always rolled back, so a
+        writing statement on a read-only target is refused unless ``analyze=False``, and calls
+        whose effects a rollback does not undo (``pg_terminate_backend``, ``nextval``, advisory
+        locks, VOLATILE user functions, ...) are refused unless ``allow_side_effects=True``; the
+        plan then lists them in ``plan.cannot_undo``. ``$1``-style text without ``params`` gets the
+        planner's generic plan (estimates only); with ``params`` it is prepared and executed.
 
         >>> db.explain("SELECT * FROM posts WHERE user_id = $1", params=[some_id]).insights()  # doctest: +SKIP
         """
         from .explain import run_explain
 
-        return run_explain(self.conn, self.server, self.target, sql, params, analyze=analyze)
+        return run_explain(
+            self.conn, self.server, self.target, sql, params, analyze=analyze, allow_side_effects=allow_side_effects
+        )
 
+    @guarded
     def load_demo(self, scale: str = "tiny", *, replace: bool = False, progress: bool = True) -> dict[str, Any]:
         """Load the demo blog database here (a write: the sandbox, or ``allow_writes=True``).
 
@@ -162,6 +185,7 @@ class Workbench:
             self.conn.execute("SELECT pg_stat_statements_reset()")
         return result
 
+    @guarded
     def health(self, *, exact_bloat: bool | None = None, **kwargs: Any) -> pd.DataFrame:
         """The health checklist: one row per check and object, failures first.
 
@@ -180,6 +204,7 @@ class Workbench:
             exact_bloat = self.target.is_sandbox
         return health(self.conn, self.server, exact_bloat=exact_bloat, **kwargs)
 
+    @guarded
     def snapshot(self) -> Snapshot:
         """Statements, tables and indexes now; ``later - earlier`` gives the deltas with rates.
 
@@ -204,6 +229,7 @@ def connect(
     statement_timeout_ms: int = 30_000,
     lock_timeout_ms: int = 2_000,
     idle_in_transaction_timeout_ms: int = 60_000,
+    connect_timeout_s: int = CONNECT_TIMEOUT_S,
     demo_scale: str = "tiny",
 ) -> Workbench:
     """Open a :class:`Workbench`.
@@ -213,7 +239,11 @@ def connect(
     none of those, the sandbox starts and its demo database is used (loaded at
     ``demo_scale`` when empty). Any target but the sandbox is read-only unless
     ``allow_writes=True``. Every session has ``statement_timeout``, ``lock_timeout`` and
-    ``idle_in_transaction_session_timeout`` set.
+    ``idle_in_transaction_session_timeout`` set; a statement stopped by one raises
+    :class:`QueryTimeout`, a connection that broke :class:`SessionLost` (the next call
+    reconnects). Connecting gives up after ``connect_timeout_s`` seconds (unless the DSN
+    sets ``connect_timeout``) with :class:`ConnectionFailed`. The workbench holds one
+    connection at a time.
 
     >>> import dbworkbench as wb
     >>> db = wb.connect()                               # doctest: +SKIP
@@ -226,6 +256,7 @@ def connect(
         statement_timeout_ms=statement_timeout_ms,
         lock_timeout_ms=lock_timeout_ms,
         idle_in_transaction_timeout_ms=idle_in_transaction_timeout_ms,
+        connect_timeout_s=connect_timeout_s,
     )
     db = Workbench(target)
     if target.is_sandbox:
