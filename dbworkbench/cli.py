@@ -46,6 +46,8 @@ def clean_errors(func: F) -> F:
             return func(*args, **kwargs)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except BrokenPipeError:  # the reader went away (| head): click ends quietly with status 1
+            raise
         except KeyboardInterrupt:
             _fail("interrupted (the statement running on the server, if any, was cancelled)", 130)
         except Exception as err:  # noqa: BLE001 - the one place every error becomes a message

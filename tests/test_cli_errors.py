@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from typing import Any
@@ -142,3 +144,18 @@ def test_an_interrupt_exits_130_and_cancels_the_query(server: Server, demo_db: s
     while _active(demo_db) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _active(demo_db) == 0                     # the server stopped running it
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path: Any) -> None:
+    """``dbworkbench explain big-plan | head -1``: no error text, no 'Exception ignored' at exit."""
+    children = "".join(f"  ->  Seq Scan on t{i}  (cost=0.00..1.00 rows=1 width=4)\n" for i in range(3000))
+    path = tmp_path / "plan.txt"
+    path.write_text("Append  (cost=0.00..3000.00 rows=3000 width=4)\n" + children, encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "dbworkbench", "explain", str(path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().startswith(b"Append")
+    proc.stdout.close()                                   # the reader goes away, as `head -1` does
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 1
+    assert stderr == ""
