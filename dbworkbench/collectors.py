@@ -246,12 +246,54 @@ def settings(conn: psycopg.Connection[Any], server: ServerInfo) -> pd.DataFrame:
 
 
 def _split_table(table: str | None) -> tuple[str | None, str | None]:
+    """``"posts"`` → (None, "posts"); ``"public.posts"`` → ("public", "posts"); a part in double
+    quotes is taken verbatim (``""`` is a quote), so ``'"x y"."a.b"'`` → ("x y", "a.b"). Unquoted
+    parts are taken as written (no case folding: ``MixedCase`` finds the table ``MixedCase``)."""
     if table is None:
         return None, None
-    if "." in table and not (table.startswith('"') and table.endswith('"')):
-        schema, _, name = table.partition(".")
-        return schema.strip('"'), name.strip('"')
-    return None, table.strip('"')
+    parts = _name_parts(table)
+    if len(parts) == 1:
+        return None, parts[0]
+    if len(parts) == 2:
+        return parts[0], parts[1]
+    raise WorkbenchError(
+        f"{table!r} is not 'table' or 'schema.table': it has {len(parts)} dot-separated parts. "
+        "Put a name that holds a dot in double quotes, e.g. '\"my schema\".\"a.b\"'.")
+
+
+def _name_parts(text: str) -> list[str]:
+    """The dot-separated parts of a possibly quoted, possibly qualified name."""
+    parts: list[str] = []
+    k, n = 0, len(text)
+    while True:
+        if text.startswith('"', k):
+            chunks, k = [], k + 1
+            while True:
+                end = text.find('"', k)
+                if end < 0:
+                    raise WorkbenchError(f"{text!r} has an unterminated double quote")
+                chunks.append(text[k:end])
+                k = end + 1
+                if not text.startswith('"', k):
+                    break
+                chunks.append('"')  # "" inside quotes is one quote
+                k += 1
+            part = "".join(chunks)
+        else:
+            end = text.find(".", k)
+            end = n if end < 0 else end
+            part = text[k:end]
+            if '"' in part:
+                raise WorkbenchError(f"{text!r}: put double quotes around a whole name, not part of it")
+            k = end
+        if not part:
+            raise WorkbenchError(f"{text!r} has an empty name; give 'table' or 'schema.table'")
+        parts.append(part)
+        if k == n:
+            return parts
+        if text[k] != ".":
+            raise WorkbenchError(f"{text!r}: expected a dot after the quoted name {part!r}")
+        k += 1
 
 
 def _check_relation_exists(

@@ -9,6 +9,7 @@ from typing import Any
 
 from psycopg import sql
 
+from ..plans.insights._sql import truncate_name
 from ._context import HealthContext, Row
 
 _CREATE_INDEX = re.compile(r"^CREATE (UNIQUE )?INDEX ", re.IGNORECASE)
@@ -89,24 +90,16 @@ def fk_supporting_indexes(ctx: HealthContext) -> dict[int, list[Row]]:
 
 def index_name_for(ctx: HealthContext, schema: str, table: str, columns: list[str]) -> str:
     """A new index name in PostgreSQL's style (table_col_idx), unused in ``schema``, at most 63 bytes."""
-    def compute() -> set[tuple[str, str]]:
-        names = {(ix["schema"], ix["index"]) for ix in ctx.rows("indexes")}
-        return names | {(t["schema"], t["table"]) for t in ctx.rows("tables")}
-
-    existing: set[tuple[str, str]] = memo(ctx, "relation_names", compute)
+    # Indexes share their schema's namespace with every relation: sequences, views and composite types too.
+    existing = {r["name"] for r in ctx.rows("relation_names", schema=schema)}
     base = f"{table}_{'_'.join(columns)}"
     for n in range(1000):
         suffix = "_idx" if n == 0 else f"_idx{n}"
-        name = _truncate(base, 63 - len(suffix)) + suffix
-        if (schema, name) not in existing and (schema, name) not in ctx.proposed_names:
+        name = truncate_name(base, 63 - len(suffix)) + suffix
+        if name not in existing and (schema, name) not in ctx.proposed_names:
             ctx.proposed_names.add((schema, name))
             return name
     raise RuntimeError("no free index name")  # pragma: no cover
-
-
-def _truncate(text: str, limit: int) -> str:
-    data = text.encode()
-    return data[:limit].decode(errors="ignore") if len(data) > limit else text
 
 
 def create_index_sql(ctx: HealthContext, schema: str, table: str, columns: list[str], *,

@@ -6,6 +6,7 @@ from collections import defaultdict
 
 from psycopg import sql
 
+from ..plans.insights._sql import truncate_name
 from ._context import Finding, HealthContext, Row
 from ._shared import (
     create_index_sql,
@@ -136,7 +137,7 @@ def fk_on_delete(ctx: HealthContext) -> list[Finding]:
             alter = ctx.render(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}, ADD CONSTRAINT {} {};").format(
                 sql.Identifier(fk["schema"], fk["table"]), sql.Identifier(fk["constraint"]),
                 sql.Identifier(fk["constraint"]),
-                sql.SQL(fk["definition"].replace("ON DELETE SET NULL", "ON DELETE RESTRICT"))))
+                sql.SQL(_restrict_on_delete(fk["definition"]))))
             out.append(Finding(
                 "fail", obj, f"{base}, but {cols} is NOT NULL: deleting a referenced {fk['ref_table']} row fails "
                 "with a not-null violation instead of setting NULL.",
@@ -170,6 +171,34 @@ def fk_on_delete(ctx: HealthContext) -> list[Finding]:
     return out
 
 
+def _restrict_on_delete(definition: str) -> str:
+    """pg_get_constraintdef text with its ``ON DELETE SET NULL [(columns)]`` made ``ON DELETE RESTRICT``.
+
+    Only the action clause changes: the same words inside a quoted table or column name stay.
+
+    >>> _restrict_on_delete('FOREIGN KEY (a, b) REFERENCES "ON DELETE SET NULL"(x, y) ON DELETE SET NULL (b)')
+    'FOREIGN KEY (a, b) REFERENCES "ON DELETE SET NULL"(x, y) ON DELETE RESTRICT'
+    """
+    clause = " ON DELETE SET NULL"
+    outside = _unquoted_positions(definition)
+    start = max(k for k in range(len(definition)) if definition.startswith(clause, k) and k in outside)
+    end = start + len(clause)
+    if definition.startswith(" (", end):  # PostgreSQL 15+: SET NULL (only these columns)
+        end = min(k for k in outside if k > end and definition[k] == ")") + 1
+    return definition[:start] + " ON DELETE RESTRICT" + definition[end:]
+
+
+def _unquoted_positions(text: str) -> set[int]:
+    """Offsets of the characters of ``text`` outside double-quoted identifiers."""
+    out, inside = set(), False
+    for k, ch in enumerate(text):
+        if ch == '"':
+            inside = not inside  # a doubled "" inside a name toggles twice
+        elif not inside:
+            out.add(k)
+    return out
+
+
 def _cascade_reach(relid: int, children: dict[int, list[Row]]) -> set[str]:
     """Tables reached by CASCADE from rows of ``relid`` (beyond ``relid`` itself)."""
     seen: set[int] = {relid}
@@ -199,7 +228,7 @@ def updated_at_without_trigger(ctx: HealthContext) -> list[Finding]:
         name = table_name(ctx, r)
         fix = None
         if r["function_name"]:
-            trigger = f"update_{r['table']}_{r['column']}"[:63]
+            trigger = truncate_name(f"update_{r['table']}_{r['column']}")
             fix = ctx.render(sql.SQL(
                 "CREATE TRIGGER {} BEFORE UPDATE ON {} FOR EACH ROW EXECUTE FUNCTION {}();").format(
                 sql.Identifier(trigger), sql.Identifier(r["schema"], r["table"]),

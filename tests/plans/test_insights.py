@@ -328,7 +328,7 @@ def test_misestimate_where_it_starts_and_what_it_cost() -> None:
     first = found.iloc[0]
     assert first["code"] == "misestimate" and first["node_id"] == 2  # the scan, not the join above it
     assert first["est_saving_ms"] == pytest.approx(0.5 * (420.0 - 20.0))
-    assert "CREATE STATISTICS ON a, b FROM public.t;" in first["suggestion"]
+    assert "CREATE STATISTICS IF NOT EXISTS public.t_a_b_stat ON a, b FROM public.t;" in first["suggestion"]
     assert found["code"].tolist().count("misestimate") == 1  # the join inherits it
     assert "loop-amplification" not in found["code"].tolist()  # the misestimate explains the loops
 

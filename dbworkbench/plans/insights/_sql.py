@@ -47,6 +47,32 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def unquote_ident(text: str) -> str:
+    """The name a quoted identifier stands for (a bare one as it is).
+
+    >>> unquote_ident('"a""b"'), unquote_ident("comments")
+    ('a"b', 'comments')
+    """
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        return text[1:-1].replace('""', '"')
+    return text
+
+
+#: PostgreSQL keeps at most this many bytes of a name (NAMEDATALEN - 1); it cuts longer ones.
+MAX_NAME_BYTES = 63
+
+
+def truncate_name(text: str, limit: int = MAX_NAME_BYTES) -> str:
+    """``text`` cut to at most ``limit`` bytes of UTF-8 on a character boundary, as PostgreSQL
+    cuts a longer name: SQL that creates an object must name it as the server will.
+
+    >>> truncate_name("表" * 30) == "表" * 21
+    True
+    """
+    data = text.encode()
+    return data[:limit].decode(errors="ignore") if len(data) > limit else text
+
+
 def quote_literal(value: str) -> str:
     """A string literal (standard_conforming_strings on; backslashes get the E'' form).
 
@@ -389,6 +415,18 @@ def create_index(schema: str | None, table: str, columns: list[str]) -> str:
     'CREATE INDEX CONCURRENTLY ON public.comments (user_id);'
     """
     return f"CREATE INDEX CONCURRENTLY ON {qualified(schema, table)} ({', '.join(columns)});"
+
+
+def create_statistics(schema: str | None, table: str, columns: list[str]) -> str:
+    """CREATE STATISTICS on ``columns`` (already quoted) of a table, named the way PostgreSQL 16+
+    names it when no name is given (``<table>_<columns>_stat``), in the table's schema:
+    PostgreSQL before 16 requires the name. IF NOT EXISTS: running it twice is harmless.
+
+    >>> create_statistics("public", "t", ["a", '"B"'])
+    'CREATE STATISTICS IF NOT EXISTS public."t_a_B_stat" ON a, "B" FROM public.t;'
+    """
+    name = truncate_name(f"{table}_{'_'.join(unquote_ident(c) for c in columns)}_stat")
+    return f"CREATE STATISTICS IF NOT EXISTS {qualified(schema, name)} ON {', '.join(columns)} FROM {qualified(schema, table)};"
 
 
 # --------------------------------------------------------------------------- foreign keys

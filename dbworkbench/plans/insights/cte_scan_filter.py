@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ._base import Finding, fmt_ms, fmt_pct, fmt_rows, view
-from ._sql import quote_ident
+from ._sql import quote_ident, unquote_ident
 
 if TYPE_CHECKING:
     from .._plan import Plan
@@ -16,10 +16,6 @@ CODE = "cte-scan-filter"
 MIN_ROWS_REMOVED = 1_000
 #: ... and keep at most this share of the CTE's rows.
 MAX_KEPT_SHARE = 0.50
-
-
-def _unquote(name: str) -> str:
-    return name[1:-1].replace('""', '"') if len(name) >= 2 and name[0] == name[-1] == '"' else name
 
 
 def cte_scan_filter(plan: Plan) -> Iterator[Finding]:
@@ -42,7 +38,7 @@ def cte_scan_filter(plan: Plan) -> Iterator[Finding]:
         name = r["cte_name"]
         body = [
             j for j, s in enumerate(v.rows)
-            if (s["subplan_name"] or "").startswith("CTE ") and _unquote(s["subplan_name"][4:].strip()) == name
+            if (s["subplan_name"] or "").startswith("CTE ") and unquote_ident(s["subplan_name"][4:].strip()) == name
         ]
         cte_ms = sum(v.num(j, "inclusive_ms") for j in body) / max(readers.get(name, 1), 1)
         waste = removed / (kept + removed)

@@ -43,7 +43,7 @@ def heap_fetches(plan: Plan) -> Iterator[Finding]:
             f"read: those pages are not marked all-visible, so the index alone could not answer; "
             f"{fmt_ms(v.num(i, 'exclusive_ms'))} in the scan.",
             f"VACUUM (ANALYZE) {table}; sets the visibility map. If it comes back, autovacuum is "
-            f"not keeping up with the writes: ALTER TABLE {table} SET (autovacuum_vacuum_scale_factor = 0.02) "
+            f"not keeping up with the writes: ALTER TABLE {table} SET (autovacuum_vacuum_scale_factor = 0.02); "
             f"(for insert-mostly tables, autovacuum_vacuum_insert_scale_factor).",
             v.num(i, "exclusive_ms") * share * SAVING_SHARE,
         )

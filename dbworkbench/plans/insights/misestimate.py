@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ._base import Finding, PlanView, fmt_ms, fmt_rows, view
-from ._sql import index_columns, qualified
+from ._sql import create_statistics, index_columns, qualified
 
 if TYPE_CHECKING:
     from .._plan import Plan
@@ -90,7 +90,7 @@ def _fix(v: PlanView, i: int) -> str:
         if len(cols) >= 2:
             return (
                 f"ANALYZE {table}; if the estimate stays off, the columns are correlated and the planner "
-                f"multiplies their selectivities: CREATE STATISTICS ON {', '.join(cols)} FROM {table}; ANALYZE {table};"
+                f"multiplies their selectivities: {create_statistics(heap['schema'], heap['relation'], cols)} ANALYZE {table};"
             )
         if len(cols) == 1:
             return (

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ._base import Finding, fmt_ms, fmt_pct, view
-from ._sql import create_index, fk_from_name, quote_literal
+from ._sql import create_index, fk_from_name, quote_ident, quote_literal
 
 if TYPE_CHECKING:
     from .._plan import Plan
@@ -85,7 +85,7 @@ def slow_trigger(plan: Plan) -> Iterator[Finding]:
                 )
             if fk:
                 fix = (
-                    f"Index the referencing column: {create_index(None, fk[0], [fk[1]])} "
+                    f"Index the referencing column: {create_index(None, fk[0], [quote_ident(fk[1])])} "
                     f"(table and column read from the constraint name; confirm with: {_check_query(constraint)})"
                 )
             else:
