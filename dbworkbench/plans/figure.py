@@ -127,6 +127,7 @@ def node_labels(nodes: pd.DataFrame, *, with_target: bool = True) -> np.ndarray:
 
     Vectorised over the node table; an object array of str in the table's order.
     ``with_target=False`` leaves out the relation (or CTE) and alias: "Index Scan using idx".
+    The names are the plan's text as it is: escape them (``dbworkbench._escape.html_texts``) before plotly shows them.
     """
     nt = _txt(nodes, "node_type")
     nt[nt == ""] = "?"
