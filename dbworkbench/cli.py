@@ -19,7 +19,7 @@ import click
 import pandas as pd
 import psycopg
 
-from .errors import WorkbenchError
+from .errors import UnsafeStatement, WorkbenchError
 
 if TYPE_CHECKING:
     from pandas._libs.missing import NAType
@@ -421,10 +421,15 @@ def _sandbox_url() -> str:
 @click.option("--sql", "sql_text", default=None, help="EXPLAIN this statement on the database instead of reading a plan.")
 @dsn_option
 @click.option("--no-analyze", is_flag=True, help="With --sql: the planner's estimate only; the statement is not run.")
+@click.option("--allow-writes", is_flag=True,
+              help="With --sql on a server that is not the sandbox: EXPLAIN ANALYZE a writing statement (rolled back).")
+@click.option("--allow-side-effects", is_flag=True,
+              help="With --sql: run calls whose effects a rollback does not undo (nextval, advisory locks, VOLATILE functions).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--top", type=click.IntRange(min=1), default=5, show_default=True, help="Nodes to list by exclusive time.")
 @clean_errors
-def explain_command(source: Any, sql_text: str | None, dsn: str | None, no_analyze: bool, fmt: str, top: int) -> None:
+def explain_command(source: Any, sql_text: str | None, dsn: str | None, no_analyze: bool, allow_writes: bool,
+                    allow_side_effects: bool, fmt: str, top: int) -> None:
     """Read a plan and print its tree, the nodes that take the most time, and the insights.
 
     FILE holds EXPLAIN output in any format (TEXT as psql prints it, JSON, YAML, XML, an
@@ -439,10 +444,17 @@ def explain_command(source: Any, sql_text: str | None, dsn: str | None, no_analy
 
     if (source is None) == (sql_text is None):
         raise click.UsageError('give a plan FILE (or - to read stdin), or --sql "SELECT ..."')
-    if no_analyze and sql_text is None:
-        raise click.UsageError("--no-analyze goes with --sql")
+    if (no_analyze or allow_writes or allow_side_effects) and sql_text is None:
+        raise click.UsageError("--no-analyze, --allow-writes and --allow-side-effects go with --sql")
     if sql_text is not None:
-        plan = _open(dsn).explain(sql_text, analyze=not no_analyze)
+        try:
+            plan = _open(dsn, allow_writes=allow_writes).explain(
+                sql_text, analyze=not no_analyze, allow_side_effects=allow_side_effects
+            )
+        except UnsafeStatement as err:
+            raise UnsafeStatement(
+                f"{err} (on the command line: --no-analyze, --allow-writes, --allow-side-effects)"
+            ) from None
     else:
         plan = parse_plan(source.read().decode("utf-8-sig", errors="replace"))
     insights = plan.insights()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import psycopg
 import pytest
 from click.testing import CliRunner
 
@@ -113,3 +114,21 @@ def test_insights_are_printed() -> None:
         assert section.strip() == "none"
     for r in found.to_dict("records"):
         assert r["message"] in section
+
+
+def test_explain_sql_refusals_name_the_command_line_flags(demo_db) -> None:
+    from click.testing import CliRunner
+
+    from dbworkbench.cli import main
+
+    runner = CliRunner()
+    refused = runner.invoke(main, ["explain", "--sql", "SELECT pg_advisory_lock(7)", "--dsn", demo_db])
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    assert "pg_advisory_lock() reaches outside the transaction" in refused.output and "--allow-side-effects" in refused.output
+    write = runner.invoke(main, ["explain", "--sql", "DELETE FROM comments", "--dsn", demo_db])
+    assert write.exit_code == 1 and "read-only" in write.output and "--allow-writes" in write.output
+    allowed = runner.invoke(main, ["explain", "--sql", "DELETE FROM comments", "--dsn", demo_db, "--allow-writes"])
+    assert allowed.exit_code == 0, allowed.output
+    assert "ModifyTable" in allowed.output or "Delete" in allowed.output
+    with psycopg.connect(demo_db) as conn:
+        assert conn.execute("SELECT count(*) FROM comments").fetchone()[0] > 0  # rolled back
