@@ -15,6 +15,7 @@ from .errors import (
     UnsafeStatement,
     WorkbenchError,
 )
+from ._escape import safe_tables
 from .plans import Plan, parse_plan
 from .sandbox import Sandbox
 from .snapshot import Snapshot, SnapshotDelta
@@ -39,4 +40,5 @@ __all__ = [
     "__version__",
     "connect",
     "parse_plan",
+    "safe_tables",
 ]

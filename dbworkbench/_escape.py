@@ -31,7 +31,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-__all__ = ["html_series", "html_text", "html_texts", "markdown_text", "math_off"]
+__all__ = ["html_series", "html_text", "html_texts", "markdown_text", "math_off", "safe_tables"]
 
 # as html.escape(quote=True), but "&#34;" for '"' (plotly.js decodes no "&quot;") and "&#36;" for "$"
 _HTML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#x27;", "$": "&#36;"})
@@ -93,3 +93,16 @@ def markdown_text(value: object) -> str:
     text = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MARKDOWN.sub(lambda m: "\\" + m.group(0), text)
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
+
+
+def safe_tables() -> None:
+    """Make pandas show server text in this notebook as text: a ``DataFrame.style`` table escapes
+    HTML (``styler.format.escape = "html"``) and no table is typeset as math (``$1 … $2`` in a
+    query would be). The curated notebooks call it first; call it in your own notebooks too.
+
+    >>> safe_tables(); pd.get_option("styler.format.escape")
+    'html'
+    """
+    pd.set_option("styler.format.escape", "html")
+    pd.set_option("styler.html.mathjax", False)
+    pd.set_option("display.html.use_mathjax", False)

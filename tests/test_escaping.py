@@ -399,3 +399,21 @@ def test_browser_draws_hostile_text_as_text(tmp_path: Path) -> None:
     hover_text = html.unescape(re.sub(r"<[^>]+>", "", "\n".join(hover_labels)))
     for h in HOSTILE:
         assert h in hover_text, f"{h!r} is not in any hover label"
+
+
+def test_safe_tables_keeps_notebook_tables_text() -> None:
+    """What the notebooks call first: DataFrame HTML is never typeset; with it, a Styler table
+    formatted as notebook 01 formats its statements escapes the query text."""
+    import pandas as pd
+
+    import dbworkbench as wb
+
+    frame = pd.DataFrame({"query": ["<img src=x onerror=alert(1)> WHERE a = $1 AND b = $2"], "calls": [3]})
+    with pd.option_context("styler.format.escape", None, "styler.html.mathjax", True, "display.html.use_mathjax", True):
+        assert "tex2jax_ignore" not in frame._repr_html_()
+        wb.safe_tables()
+        html = frame.style.format({"calls": "{:,}"}, escape="html").to_html()
+        assert "<img" not in html and "&lt;img" in html
+        assert "tex2jax_ignore" in html or "mathjax_ignore" in html
+        assert "tex2jax_ignore" in frame._repr_html_() and "<img" not in frame._repr_html_()
+        assert "<img" not in frame.style.to_html()  # the option itself, for tables styled without format()

@@ -17,6 +17,7 @@ nb.cells = [
     params,
     code("import dbworkbench as wb\n"
          "from dbworkbench import viz\n\n"
+         "wb.safe_tables()  # tables show server text as text: no HTML from a query, no $1 … $2 typeset as math\n"
          "db = wb.connect(dsn)\n"
          "db"),
     md("## The top statements by total time\n\n"
@@ -28,7 +29,7 @@ nb.cells = [
          "           'rows_per_call', 'cache_hit_ratio', 'shared_blks_read']\n"
          "statements[columns].head(10).style.format(\n"
          "    {'total_exec_ms': '{:,.1f}', 'mean_exec_ms': '{:,.3f}', 'share_of_total_time': '{:.1%}',\n"
-         "     'rows_per_call': '{:,.1f}', 'cache_hit_ratio': '{:.3f}'})"),
+         "     'rows_per_call': '{:,.1f}', 'cache_hit_ratio': '{:.3f}'}, escape='html')"),
     md("## The Pareto chart\n\n"
        "Bars are each statement's total time, the line the running share of all time. "
        "The statements left of where the line crosses 80 % are your work list; hover a bar for its query."),

@@ -20,6 +20,7 @@ ram_gb = None            # the server machine's RAM in GB; None: read it on the 
 import dbworkbench as wb
 from dbworkbench.health import HealthThresholds, describe_checks, figures
 
+wb.safe_tables()  # tables show server text as text: no HTML from a query, no $1 … $2 typeset as math
 db = wb.connect(dsn)
 db"""),
     md("""## Traffic first
@@ -69,7 +70,7 @@ print("\\n\\n".join(script))"""),
     display(findings[['check', 'object', 'recommendation']])"""),
     md("""## What passed, and what could not run
 
-Passing rows say what was checked (`all 3 tables have a primary key`, the oldest transaction ID age, the settings that match the handbook). `skip` rows name what was missing: usually a privilege (`pg_monitor`, `pg_read_server_files` to read the machine's RAM) or an extension (`pgstattuple` measures bloat exactly where installed)."""),
+Passing rows say what was checked (`all 3 tables have a primary key`, the oldest transaction ID age, the settings that match the handbook). `skip` rows name what was missing: usually a privilege (`pg_monitor`, `pg_read_server_files` to read the machine's RAM) or an extension (`pgstattuple` measures bloat exactly where installed: on the sandbox by default, elsewhere with `db.health(exact_bloat=True)`, since it reads each flagged relation whole)."""),
     code("""with pd.option_context('display.max_colwidth', 300, 'display.max_rows', 200):
     display(report[report['status'].isin(['pass', 'skip'])][['check', 'status', 'object', 'evidence']])"""),
     md("""## The checklist itself
