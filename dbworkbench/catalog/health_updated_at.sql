@@ -29,7 +29,8 @@ setter AS (
 SELECT c.schema, c."table", c."column",
        EXISTS (SELECT 1 FROM triggers t WHERE t.relid = c.relid) AS has_trigger,
        fn.nspname AS function_schema,
-       p.proname AS function_name
+       p.proname AS function_name,
+       ARRAY(SELECT tg.tgname::text FROM pg_trigger tg WHERE tg.tgrelid = c.relid) AS trigger_names
   FROM cols c
   LEFT JOIN setter s ON true
   LEFT JOIN pg_proc p ON p.oid = s.tgfoid

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from typing import Any
 
 from psycopg import sql
@@ -91,15 +91,22 @@ def fk_supporting_indexes(ctx: HealthContext) -> dict[int, list[Row]]:
 def index_name_for(ctx: HealthContext, schema: str, table: str, columns: list[str]) -> str:
     """A new index name in PostgreSQL's style (table_col_idx), unused in ``schema``, at most 63 bytes."""
     # Indexes share their schema's namespace with every relation: sequences, views and composite types too.
-    existing = {r["name"] for r in ctx.rows("relation_names", schema=schema)}
-    base = f"{table}_{'_'.join(columns)}"
+    taken = {r["name"] for r in ctx.rows("relation_names", schema=schema)}
+    taken |= {name for s, name in ctx.proposed_names if s == schema}
+    name = free_name(f"{table}_{'_'.join(columns)}", "_idx", taken)
+    ctx.proposed_names.add((schema, name))
+    return name
+
+
+def free_name(base: str, suffix: str, taken: Container[str]) -> str:
+    """``base`` + ``suffix`` cut to 63 bytes (as the server would cut it), numbered (``suffix1``,
+    ``suffix2``, ...) until it is not ``taken``."""
     for n in range(1000):
-        suffix = "_idx" if n == 0 else f"_idx{n}"
-        name = truncate_name(base, 63 - len(suffix)) + suffix
-        if name not in existing and (schema, name) not in ctx.proposed_names:
-            ctx.proposed_names.add((schema, name))
+        end = suffix if n == 0 else f"{suffix}{n}"
+        name = truncate_name(base, 63 - len(end.encode())) + end
+        if name not in taken:
             return name
-    raise RuntimeError("no free index name")  # pragma: no cover
+    raise RuntimeError("no free name")  # pragma: no cover
 
 
 def create_index_sql(ctx: HealthContext, schema: str, table: str, columns: list[str], *,

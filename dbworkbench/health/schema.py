@@ -6,12 +6,12 @@ from collections import defaultdict
 
 from psycopg import sql
 
-from ..plans.insights._sql import truncate_name
 from ._context import Finding, HealthContext, Row
 from ._shared import (
     create_index_sql,
     fk_supporting_indexes,
     fmt_int,
+    free_name,
     indexes_by_table,
     ints,
     key_attnums,
@@ -228,7 +228,7 @@ def updated_at_without_trigger(ctx: HealthContext) -> list[Finding]:
         name = table_name(ctx, r)
         fix = None
         if r["function_name"]:
-            trigger = truncate_name(f"update_{r['table']}_{r['column']}")
+            trigger = free_name(f"update_{r['table']}_{r['column']}", "", set(r["trigger_names"]))
             fix = ctx.render(sql.SQL(
                 "CREATE TRIGGER {} BEFORE UPDATE ON {} FOR EACH ROW EXECUTE FUNCTION {}();").format(
                 sql.Identifier(trigger), sql.Identifier(r["schema"], r["table"]),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+import shlex
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -304,6 +306,15 @@ def index_bloat(ctx: HealthContext) -> list[Finding]:
 # -- wraparound --------------------------------------------------------------------------
 
 
+def _shell_dbname(database: str) -> str:
+    """``dbname='...'`` for a client's --dbname, quoted for a POSIX shell: libpq reads a --dbname
+    that holds ``=`` as a connection string, so the name goes in as one, quotes escaped."""
+    if re.fullmatch(r"[A-Za-z0-9_.-]+", database):
+        return database
+    conninfo = "dbname='" + database.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return shlex.quote(conninfo)
+
+
 def xid_wraparound(ctx: HealthContext) -> list[Finding]:
     """Transaction ID and multixact ages of databases and tables (postgres-checkup F002, PgHero transaction_id_danger).
 
@@ -339,7 +350,7 @@ def xid_wraparound(ctx: HealthContext) -> list[Finding]:
             status, f"database {d['database']}", f"database {d['database']}: {ages(d['xid_age'], d['mxid_age'])}.",
             "Freeze it before PostgreSQL stops accepting writes at 2^31: "
             + ("run the fix (it vacuums every table; the tables listed below first if time is short)"
-               if current else f"vacuumdb --freeze --analyze --dbname={d['database']}")
+               if current else f"vacuumdb --freeze --analyze --dbname={_shell_dbname(d['database'])}")
             + "; look for what held autovacuum back: long transactions, prepared transactions, replication slots.",
             "VACUUM (FREEZE, ANALYZE);" if current else None, "critical"))
     tables = [r for r in ctx.rows("tables") if r["xid_age"] is not None]
