@@ -512,13 +512,15 @@ def test_integer_key_near_limit_fix(db: str, ledger: Ledger) -> None:
 PS = "semi;colon"  # the schema of the plan tests
 
 
-def explain(conninfo: str, query: str | sql.Composable, *settings: str, fmt: str = "JSON") -> wb.Plan:
+def explain(conninfo: str, query: str | sql.Composable, *settings: str, fmt: str = "JSON",
+            verbose: bool = True) -> wb.Plan:
     """EXPLAIN ANALYZE through psycopg, in a transaction rolled back, parsed offline."""
     with psycopg.connect(conninfo) as conn:
         for s in settings:
             conn.execute(s)
         text = query if isinstance(query, str) else query.as_string(conn)
-        rows = conn.execute(f"EXPLAIN (ANALYZE, BUFFERS, VERBOSE, SETTINGS, FORMAT {fmt}) {text}").fetchall()
+        options = f"ANALYZE, BUFFERS, {'VERBOSE, ' if verbose else ''}SETTINGS, FORMAT {fmt}"
+        rows = conn.execute(f"EXPLAIN ({options}) {text}").fetchall()
         conn.rollback()
     return wb.parse_plan(json.dumps(rows[0][0]) if fmt == "JSON" else "\n".join(r[0] for r in rows))
 
@@ -578,6 +580,23 @@ def test_seq_scan_selective_on_dotted_and_odd_names(
     [(_, _, index, _)] = ledger.apply(create, added={("relation", schema, "*", "i")})
     assert index_columns(plan_db, ident(schema, index)) == (regclass(plan_db, schema, table), [column])
     assert not suggestions(plan_db, query, "seq-scan-selective", "SET max_parallel_workers_per_gather = 0")
+
+
+def test_bare_columns_named_like_words_plans_print(plan_db: str, ledger: Ledger) -> None:
+    """Without VERBOSE a one-table plan prints columns bare: ``hashed`` and ``returns`` (words
+    PostgreSQL also prints itself, in "hashed SubPlan 1" and "(returns $0)") are still columns."""
+    t = ident("public", "returns")
+    run(plan_db, sql.SQL("CREATE TABLE {} ({} int, {} int, pad text)").format(t, ident("hashed"), ident("returns")),
+        sql.SQL("INSERT INTO {} SELECT g, g % 7, 'x' FROM generate_series(1, 20000) g").format(t),
+        sql.SQL("ANALYZE {}").format(t))
+    query = "SELECT * FROM returns WHERE hashed = 42 AND returns = 0"
+    plan = explain(plan_db, query, "SET max_parallel_workers_per_gather = 0", verbose=False)
+    frame = plan.insights()
+    [suggestion] = frame.loc[frame["code"] == "seq-scan-selective", "suggestion"]
+    [create] = statements_in(suggestion)
+    [(_, _, index, _)] = ledger.apply(create, added={("relation", "public", "*", "i")})
+    assert index_columns(plan_db, ident("public", index)) == (regclass(plan_db, "public", "returns"),
+                                                              ["hashed", "returns"])
 
 
 def test_index_filter_inefficient_index(plan_db: str, ledger: Ledger) -> None:

@@ -307,8 +307,8 @@ def index_bloat(ctx: HealthContext) -> list[Finding]:
 
 
 def _shell_dbname(database: str) -> str:
-    """``dbname='...'`` for a client's --dbname, quoted for a POSIX shell: libpq reads a --dbname
-    that holds ``=`` as a connection string, so the name goes in as one, quotes escaped."""
+    """A database name for a client's --dbname in a POSIX shell: a plain name as it is, any other as
+    the connection string ``dbname='...'`` (libpq reads a --dbname holding ``=`` as one), shell-quoted."""
     if re.fullmatch(r"[A-Za-z0-9_.-]+", database):
         return database
     conninfo = "dbname='" + database.replace("\\", "\\\\").replace("'", "\\'") + "'"

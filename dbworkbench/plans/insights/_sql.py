@@ -118,7 +118,7 @@ _EXPR_WORDS = frozenset(
     """AND OR NOT IS NULL TRUE FALSE ANY ALL SOME ARRAY CASE WHEN THEN ELSE END IN LIKE ILIKE SIMILAR
     TO ESCAPE BETWEEN DISTINCT FROM COLLATE AT TIME ZONE INTERVAL ROW EXISTS SubPlan InitPlan CTE
     CURRENT_DATE CURRENT_TIME CURRENT_TIMESTAMP LOCALTIME LOCALTIMESTAMP CURRENT_USER SESSION_USER
-    CURRENT_ROLE CURRENT_CATALOG CURRENT_SCHEMA USER SYSTEM_USER DEFAULT hashed returns true false
+    CURRENT_ROLE CURRENT_CATALOG CURRENT_SCHEMA USER SYSTEM_USER DEFAULT true false
     NORMALIZED UNKNOWN OVERLAPS""".split()
 )
 _TYPE_WORDS = frozenset({"varying", "precision", "with", "without", "time", "zone"})
@@ -236,12 +236,18 @@ def _refs(toks: list[_Tok]) -> list[_Ref]:
                 out.append(_Ref(_name(t), _name(toks[k + 2]), k, k + 2))
                 k += 3
                 continue
-            if nxt == "(" or (t.kind == "id" and t.text in _EXPR_WORDS):
+            if nxt == "(" or (t.kind == "id" and (t.text in _EXPR_WORDS or _printed_word(t.text, nxt))):
                 k += 1
                 continue
             out.append(_Ref(None, _name(t), k, k))
         k += 1
     return out
+
+
+def _printed_word(word: str, nxt: str) -> bool:
+    """PostgreSQL's own lower-case words in expressions, "hashed SubPlan 1" and "(returns $0)":
+    a column of that name is printed bare, so the next token decides."""
+    return (word == "hashed" and nxt == "SubPlan") or (word == "returns" and nxt.startswith("$"))
 
 
 def _only_ref(toks: list[_Tok]) -> _Ref | None:
