@@ -117,10 +117,12 @@ def _redact(text: str) -> str:
 
 
 def _remember(db: Any) -> Any:
-    """Note the workbench's target, so that error messages can be redacted with it."""
+    """Note the workbench's target, so that error messages can be redacted with it, and close
+    its session when the command ends (also when the CLI is called from Python)."""
     ctx = click.get_current_context(silent=True)
     if ctx is not None:
         ctx.meta.setdefault(_TARGETS, []).append(db.target)
+        ctx.call_on_close(db.close)
     return db
 
 

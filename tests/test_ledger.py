@@ -240,6 +240,7 @@ RECIPES: dict[str, list[Call]] = {
              lambda db, c: _with_connect(c, lambda other: other.settings(), statement_timeout_ms=1000)),
     ],
     "dbworkbench.parse_plan": [Call("wb.parse_plan(json)", lambda db, c: wb.parse_plan(_PLAN_JSON).nodes)],
+    "dbworkbench.safe_tables": [Call("wb.safe_tables()", lambda db, c: wb.safe_tables())],
 }
 
 
