@@ -283,17 +283,25 @@ def test_fk_without_index_creates_the_index_on_the_right_table(db: str, ledger: 
     assert rows_about(check(db, "fk_without_index"), quoted(s)).empty
 
 
-def split_quoted(text: str) -> list[str]:
-    """'"a", "b,c"' → ['"a"', '"b,c"'] (commas outside double quotes)."""
-    out, start, inside = [], 0, False
-    for k, ch in enumerate(text):
-        if ch == '"':
-            inside = not inside
-        elif ch == "," and not inside:
-            out.append(text[start:k])
-            start = k + 1
-    out.append(text[start:])
-    return out
+def test_fk_without_index_on_a_partitioned_table(db: str, ledger: Ledger) -> None:
+    """A partitioned table gets a plain CREATE INDEX (no CONCURRENTLY there); it reaches every partition."""
+    s, parent, table, part = "part;ed", "Parent", 'part"ed', "part ed 1"
+    run(db, sql.SQL("CREATE SCHEMA {}").format(ident(s)),
+        sql.SQL("CREATE TABLE {} (id int PRIMARY KEY)").format(ident(s, parent)),
+        sql.SQL("CREATE TABLE {} ({} int, {} int REFERENCES {}) PARTITION BY RANGE ({})").format(
+            ident(s, table), ident("k"), ident("it's"), ident(s, parent), ident("k")),
+        sql.SQL("CREATE TABLE {} PARTITION OF {} FOR VALUES FROM (0) TO (100)").format(ident(s, part), ident(s, table)))
+    found = one_row(rows_about(check(db, "fk_without_index"), quoted(s)), f"{quoted(s, table)}(it's)")
+    assert "CONCURRENTLY" not in found.fix_sql
+    added = ledger.apply(found.fix_sql, added={("relation", s, "*", "I"), ("relation", s, "*", "i")})
+    by_kind = {o[3]: o[2] for o in added}
+    assert index_columns(db, ident(s, by_kind["I"])) == (regclass(db, s, table), ["it's"])
+    assert index_columns(db, ident(s, by_kind["i"])) == (regclass(db, s, part), ["it's"])
+    [undo] = statements_in(found.recommendation.split("To undo:")[1])
+    ledger.apply(undo, removed=added)
+    assert not rows_about(check(db, "fk_without_index"), quoted(s)).empty
+    ledger.apply(found.fix_sql, added=added)
+    assert rows_about(check(db, "fk_without_index"), quoted(s)).empty
 
 
 @pytest.mark.parametrize("set_null_columns", [False, True], ids=["set-null", "set-null-column-list"])
