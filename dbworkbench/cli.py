@@ -418,6 +418,10 @@ def _sandbox_url() -> str:
 # -- plans ----------------------------------------------------------------------------------
 
 
+_EXPLAIN_FLAGS = {"analyze=False": "--no-analyze", "allow_writes=True": "--allow-writes",
+                  "allow_side_effects=True": "--allow-side-effects"}
+
+
 @main.command("explain")
 @click.argument("source", type=click.File("rb"), required=False, metavar="FILE|-")
 @click.option("--sql", "sql_text", default=None, help="EXPLAIN this statement on the database instead of reading a plan.")
@@ -453,10 +457,11 @@ def explain_command(source: Any, sql_text: str | None, dsn: str | None, no_analy
             plan = _open(dsn, allow_writes=allow_writes).explain(
                 sql_text, analyze=not no_analyze, allow_side_effects=allow_side_effects
             )
-        except UnsafeStatement as err:
-            raise UnsafeStatement(
-                f"{err} (on the command line: --no-analyze, --allow-writes, --allow-side-effects)"
-            ) from None
+        except UnsafeStatement as err:  # name the flags, not the library's keywords
+            message = str(err)
+            for keyword, flag in _EXPLAIN_FLAGS.items():
+                message = message.replace(keyword, flag)
+            raise UnsafeStatement(message) from None
     else:
         plan = parse_plan(source.read().decode("utf-8-sig", errors="replace"))
     insights = plan.insights()
