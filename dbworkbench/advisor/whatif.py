@@ -1,0 +1,334 @@
+"""What-if costing: the planner's estimated cost of a statement with and without a set of indexes.
+
+Two backends (:mod:`._whatif_backends`):
+
+- ``"hypopg"``: HypoPG's hypothetical indexes, where the extension is installed in the
+  database (works on a read-only target; dbworkbench never runs CREATE EXTENSION itself). HypoPG
+  simulates btree, hash and brin (and bloom); others (gin, gist) end up in :attr:`WhatIf.failed`.
+- ``"rollback"``: real indexes built inside one transaction that is rolled back when the WhatIf
+  closes: only on the sandbox, or with ``allow_real_indexes=True`` on a target opened with
+  ``allow_writes=True``. The builds hold SHARE locks (writes to those tables wait) until then.
+
+Every statement goes through :func:`dbworkbench.explain.run_explain` (the safety gate, the
+extended protocol, a rolled-back transaction, ``analyze=False``); ``$n`` statements get the
+planner's generic plan, never one reduced to ``One-Time Filter: false`` by NULL parameters.
+The WhatIf has its own session, so its indexes are never seen by the Workbench's other calls.
+
+Costs are cached per statement and *relevant* set: only indexes on tables the statement's plan
+without them reads (or their partition parents) can change it, so ``cost(q, {a, b})`` with ``b``
+on another table is answered from ``cost(q, {a})``. :attr:`WhatIf.requests` counts the cost
+requests, :attr:`WhatIf.explains` the EXPLAINs of statements actually run.
+
+>>> from dbworkbench.advisor import IndexDef, WhatIf
+>>> with WhatIf(db) as w:                                        # doctest: +SKIP
+...     ix = IndexDef("public", "users", ("lower(email)",))
+...     w.cost(sql) > w.cost(sql, [ix]), w.used(sql, [ix]) == {ix}
+(True, True)
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import psycopg
+from pglast import parse_sql
+from pglast.stream import RawStream
+from pglast.visitors import Visitor
+
+from .. import catalog
+from .._faults import guarded, usable
+from ..errors import ExtensionMissing, UnsafeStatement, WorkbenchError
+from ..explain import run_explain
+from ..plans.insights._sql import quote_ident
+from ._whatif_backends import Backend, HypoBackend, RollbackBackend
+from ._whatif_size import KeyWidth, index_bytes
+from .index import IndexDef
+
+if TYPE_CHECKING:
+    from ..plans import Plan
+    from ..workbench import Workbench
+
+BACKENDS = ("hypopg", "rollback")
+#: types whose btree indexes PostgreSQL does not deduplicate (besides INCLUDE indexes)
+_NO_DEDUP_TYPES = {"numeric", "float4", "float8", "jsonb"}
+
+
+@dataclass(frozen=True)
+class _Costed:
+    plan: Plan
+    used: frozenset[IndexDef]
+
+    @property
+    def cost(self) -> float:
+        return float(self.plan.nodes.loc[0, "total_cost"])
+
+
+class WhatIf:
+    """Estimated costs of statements under hypothetical index sets (the module doc).
+
+    ``backend``: ``"hypopg"``, ``"rollback"`` or None (HypoPG where installed, else rollback).
+    ``allow_real_indexes``: permit the rollback backend on a target that is not the sandbox
+    (it must also allow writes). Use it as a context manager, or call :meth:`close`.
+    """
+
+    def __init__(self, db: Workbench, *, backend: str | None = None, allow_real_indexes: bool = False) -> None:
+        if backend not in (None, *BACKENDS):
+            raise ValueError(f"unknown what-if backend {backend!r}; one of {', '.join(BACKENDS)}, or None to choose")
+        self.db = db
+        self.target = db.target
+        self.server = db.server
+        hypopg = self.server.has_extension("hypopg")
+        self.backend: str = backend or ("hypopg" if hypopg else "rollback")
+        if self.backend == "hypopg" and not hypopg:
+            raise ExtensionMissing(self._refusal(asked_hypopg=True, allow_real_indexes=allow_real_indexes))
+        if self.backend == "rollback" and not (self.target.is_sandbox or (allow_real_indexes and self.target.allow_writes)):
+            error = UnsafeStatement if backend == "rollback" else ExtensionMissing
+            raise error(self._refusal(asked_hypopg=False, allow_real_indexes=allow_real_indexes))
+        self.requests = 0
+        self.explains = 0
+        self._conn: psycopg.Connection[Any] | None = None
+        self._impl: Backend | None = None
+        self._cache: dict[tuple[str, frozenset[IndexDef]], _Costed] = {}
+        self._tables: dict[str, frozenset[tuple[str, str]]] = {}
+        self._sizes: dict[IndexDef, int] = {}
+        self._failed: dict[IndexDef, str] = {}
+
+    def _refusal(self, *, asked_hypopg: bool, allow_real_indexes: bool) -> str:
+        where = f"{self.target.display} (database {self.server.database})"
+        if "hypopg" in self.server.available_extensions:
+            hypo = "run CREATE EXTENSION hypopg in that database (HypoPG is available on the server; dbworkbench does not install it)"
+        else:
+            hypo = (f"install HypoPG on the server (Debian/Ubuntu: apt-get install postgresql-{self.server.major}-hypopg), "
+                    "then run CREATE EXTENSION hypopg in that database")
+        real = ("connect with allow_writes=True and pass WhatIf(db, allow_real_indexes=True) to build each index for real "
+                "inside a transaction that is rolled back (writes to those tables wait while it is open)")
+        if allow_real_indexes and not self.target.allow_writes:
+            real = "allow_real_indexes=True also needs the target opened with allow_writes=True (connect(dsn, allow_writes=True))"
+        head = "HypoPG is not installed in" if asked_hypopg else "what-if costing needs HypoPG or permission to build real indexes on"
+        return f"{head} {where}: {hypo}; or {real}. Nothing was sent."
+
+    # -- session ---------------------------------------------------------------------
+
+    def _session(self) -> Backend:
+        """The backend on a live session of our own (reopened, and rebuilt, if the server ended it)."""
+        if self._impl is not None and self._conn is not None and usable(self._conn):
+            return self._impl
+        self.close()
+        self._conn = self.target.connect()
+        if self.backend == "hypopg":
+            self._impl = HypoBackend(self._conn, self.server.extension_schema("hypopg") or "public")
+        else:
+            self._impl = RollbackBackend(self._conn)
+        self._impl.failed = self._failed
+        return self._impl
+
+    def close(self) -> None:
+        """Drop every hypothetical index / roll the real ones back, and end the session."""
+        impl, conn = self._impl, self._conn
+        self._impl = self._conn = None
+        try:
+            if impl is not None:
+                impl.close()
+        finally:
+            if conn is not None:
+                conn.close()
+
+    def __enter__(self) -> WhatIf:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<WhatIf {self.backend} on {self.target.display}: {self.requests} requests, {self.explains} EXPLAINs>"
+
+    @property
+    def failed(self) -> dict[IndexDef, str]:
+        """Indexes the backend could not make (HypoPG and GIN, a vanished column, ...) with the server's reason;
+        they are costed as absent."""
+        return dict(self._failed)
+
+    # -- costing ---------------------------------------------------------------------
+
+    @guarded
+    def cost(self, sql: str, indexes: Iterable[IndexDef] = ()) -> float:
+        """The estimated total cost of ``sql``'s plan with ``indexes`` added to the existing ones."""
+        self.requests += 1
+        return self._costed(sql, indexes).cost
+
+    @guarded
+    def plan(self, sql: str, indexes: Iterable[IndexDef] = ()) -> Plan:
+        """The estimated plan of ``sql`` with ``indexes`` (index names in it are the backend's own)."""
+        self.requests += 1
+        return self._costed(sql, indexes).plan
+
+    @guarded
+    def used(self, sql: str, indexes: Iterable[IndexDef]) -> set[IndexDef]:
+        """Which of ``indexes`` the plan of ``sql`` with them uses."""
+        self.requests += 1
+        return set(self._costed(sql, indexes).used)
+
+    def _costed(self, sql: str, indexes: Iterable[IndexDef]) -> _Costed:
+        base = self._explain(sql, frozenset())
+        tables = self._tables[sql]
+        relevant = frozenset(ix for ix in indexes if (ix.schema, ix.table) in tables)
+        return base if not relevant else self._explain(sql, relevant)
+
+    def _explain(self, sql: str, indexes: frozenset[IndexDef]) -> _Costed:
+        key = (sql, indexes)
+        if key in self._cache:
+            return self._cache[key]
+        impl = self._session()
+        before = len(self._failed)
+        assert self._conn is not None
+        with impl.configured(indexes) as names:
+            plan = run_explain(self._conn, self.server, self.target, sql, analyze=False)
+        if len(self._failed) > before:
+            new = list(self._failed.items())[before:]
+            warnings.warn("what-if: costed without " + "; ".join(f"{ix.definition} ({why})" for ix, why in new), stacklevel=4)
+        used = frozenset(names[n] for n in plan.nodes["index_name"].dropna() if n in names)
+        self.explains += 1
+        costed = self._cache[key] = _Costed(plan, used)
+        if not indexes:
+            self._tables[sql] = self._read_tables(plan)
+        return costed
+
+    def _read_tables(self, plan: Plan) -> frozenset[tuple[str, str]]:
+        """The tables ``plan`` reads, with every table they inherit from (an index there reaches them)."""
+        scans = plan.nodes[["schema", "relation"]].dropna().drop_duplicates()
+        found = {(str(s), str(r)) for s, r in scans.itertuples(index=False)}
+        if found:
+            assert self._conn is not None
+            schemas, relations = zip(*found)
+            cur = self._conn.execute(
+                catalog.get("advisor_ancestors", self.server.version_num),
+                {"schemas": list(schemas), "relations": list(relations)},
+            )
+            found |= {(str(s), str(r)) for s, r in cur.fetchall()}
+        return frozenset(found)
+
+    # -- sizes -----------------------------------------------------------------------
+
+    @guarded
+    def estimated_size(self, index: IndexDef) -> int:
+        """Estimated bytes of ``index`` from pg_class/pg_stats and the planner's row and distinct-key
+        estimates (rules in :mod:`dbworkbench.advisor._whatif_size`)."""
+        if index not in self._sizes:
+            self._sizes[index] = self._estimate(index)
+        return self._sizes[index]
+
+    @guarded
+    def real_size(self, index: IndexDef) -> int:
+        """``pg_relation_size`` of ``index`` built for real (rollback backend only; rolled back later)."""
+        if self.backend != "rollback":
+            raise WorkbenchError(
+                "real_size builds the index, which the hypopg backend never does; use WhatIf(db, backend='rollback') "
+                "on the sandbox, or with allow_real_indexes=True on a target opened with allow_writes=True"
+            )
+        impl = self._session()
+        assert isinstance(impl, RollbackBackend)
+        size = impl.size(index)
+        if size is None:
+            raise WorkbenchError(f"cannot build {index.definition}: {self._failed.get(index, 'unknown reason')}")
+        return size
+
+    def _estimate(self, index: IndexDef) -> int:
+        self._session()
+        assert self._conn is not None
+        frame = pd.DataFrame(
+            self._conn.execute(
+                catalog.get("advisor_size_columns", self.server.version_num), {"schema": index.schema, "table": index.table}
+            ).fetchall(),
+            columns=["column", "type_name", "typlen", "typalign", "avg_width", "null_frac", "reltuples", "relpages", "block_size"],
+        )
+        if frame.empty:
+            raise WorkbenchError(
+                f"table {index.qualified_table} does not exist (any more) or is not visible to this role; "
+                "refresh the candidates (dbworkbench.advisor.candidates) and try again"
+            )
+        columns = {str(r.column): r for r in frame.itertuples(index=False)}
+        keys = _parse_keys(index)
+        widths = [_key_width(expr, column, refs, columns) for expr, column, refs in keys]
+        include = [_key_width(name, name, [name], columns) for name in index.include]
+        rows, groups = self._rows_and_groups(index, [expr for expr, _, _ in keys])
+        dedup = (
+            self.server.version_num >= 130_000 and not index.include
+            and all(column is not None for _, column, _ in keys)
+            and not any(_type_name(columns[c]) in _NO_DEDUP_TYPES for _, c, _ in keys if c in columns)
+        )
+        first = frame.iloc[0]
+        return index_bytes(
+            index.method, rows=rows, groups=groups, keys=widths, include=include, relpages=float(first["relpages"]),
+            dedup=dedup, block_size=int(first["block_size"]),
+        )
+
+    def _rows_and_groups(self, index: IndexDef, exprs: list[str]) -> tuple[float, float]:
+        """The planner's estimate of rows the index holds (after its WHERE) and of distinct keys."""
+        assert self._conn is not None
+        base = f"SELECT 1 FROM {index.qualified_table}" + (f" WHERE {index.where}" if index.where else "")
+        if index.method in ("btree", "hash"):
+            try:
+                plan = run_explain(self._conn, self.server, self.target, f"{base} GROUP BY {', '.join(exprs)}", analyze=False)
+                return _scan_rows(plan), float(plan.nodes.loc[0, "plan_rows"])
+            except psycopg.Error:  # no equality operator for a key type: count rows only
+                pass
+        plan = run_explain(self._conn, self.server, self.target, base, analyze=False)
+        rows = _scan_rows(plan)
+        return rows, rows
+
+
+def _scan_rows(plan: Plan) -> float:
+    scans = plan.nodes.dropna(subset=["relation"])
+    return float(scans["plan_rows"].iloc[-1]) if not scans.empty else float(plan.nodes.loc[0, "plan_rows"])
+
+
+def _type_name(row: Any) -> str:
+    return str(getattr(row, "type_name", ""))
+
+
+class _ColumnRefs(Visitor):  # type: ignore[misc]
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[str] = []
+
+    def visit_ColumnRef(self, ancestors: Any, node: Any) -> None:  # noqa: N802 (pglast's visitor naming)
+        last = node.fields[-1]
+        if hasattr(last, "sval"):
+            self.names.append(last.sval)
+
+
+def _parse_keys(index: IndexDef) -> list[tuple[str, str | None, list[str]]]:
+    """Each key of ``index`` as (SQL without ordering or opclass, plain column name or None, columns it reads)."""
+    stmt: Any = parse_sql(f"CREATE INDEX ON {index.qualified_table} USING {index.method} ({', '.join(index.keys)})")[0].stmt
+    keys = []
+    for elem in stmt.indexParams:
+        if elem.name:
+            keys.append((quote_ident(elem.name), elem.name, [elem.name]))
+        else:
+            refs = _ColumnRefs()
+            refs(elem.expr)
+            keys.append((f"({RawStream()(elem.expr)})", None, refs.names))
+    return keys
+
+
+def _key_width(expr: str, column: str | None, refs: list[str], columns: dict[str, Any]) -> KeyWidth:
+    """Average stored width of one key: a plain column's pg_stats width (its type length when not
+    analysed), or for an expression the widths of the columns it reads (packed, unaligned)."""
+    def width(name: str) -> float:
+        row = columns.get(name)
+        if row is None:
+            return 32.0
+        if pd.notna(row.avg_width):
+            return float(row.avg_width) * (1.0 - float(row.null_frac or 0.0))
+        return float(row.typlen) if row.typlen > 0 else 32.0
+
+    if column is not None and column in columns:
+        row = columns[column]
+        fixed = int(row.typlen) > 0
+        align = {"c": 1, "s": 2, "i": 4, "d": 8}.get(str(row.typalign), 1) if fixed else 1
+        return KeyWidth(width(column), align)
+    return KeyWidth(sum(width(r) for r in refs) or 32.0, 1)
