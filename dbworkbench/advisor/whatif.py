@@ -28,6 +28,7 @@ requests, :attr:`WhatIf.explains` the EXPLAINs of statements actually run.
 
 from __future__ import annotations
 
+import select
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import psycopg
+from psycopg.pq import ConnStatus
 from pglast import parse_sql
 from pglast.stream import RawStream
 from pglast.visitors import Visitor
@@ -115,9 +117,9 @@ class WhatIf:
 
     def _session(self) -> Backend:
         """The backend on a live session of our own (reopened, and rebuilt, if the server ended it)."""
-        if self._impl is not None and self._conn is not None and usable(self._conn):
+        if self._impl is not None and self._conn is not None and _alive(self._conn):
             return self._impl
-        self.close()
+        self._drop_session()
         self._conn = self.target.connect()
         if self.backend == "hypopg":
             self._impl = HypoBackend(self._conn, self.server.extension_schema("hypopg") or "public")
@@ -129,13 +131,17 @@ class WhatIf:
     def close(self) -> None:
         """Drop every hypothetical index / roll the real ones back, and end the session."""
         impl, conn = self._impl, self._conn
-        self._impl = self._conn = None
         try:
-            if impl is not None:
+            if impl is not None and conn is not None and _alive(conn):
                 impl.close()
         finally:
-            if conn is not None:
-                conn.close()
+            self._drop_session()
+
+    def _drop_session(self) -> None:
+        """Forget the session (the server ends a closed one's transaction and hypothetical indexes)."""
+        conn, self._impl, self._conn = self._conn, None, None
+        if conn is not None:
+            conn.close()
 
     def __enter__(self) -> WhatIf:
         return self
@@ -279,6 +285,24 @@ class WhatIf:
         plan = run_explain(self._conn, self.server, self.target, base, analyze=False)
         rows = _scan_rows(plan)
         return rows, rows
+
+
+def _alive(conn: psycopg.Connection[Any]) -> bool:
+    """:func:`usable`, also inside the rollback backend's open transaction: a socket with something to
+    read while we wait for nothing holds the server's goodbye (``pg_terminate_backend``,
+    ``idle_in_transaction_session_timeout``)."""
+    if not usable(conn):
+        return False
+    for _ in range(4):  # the error message, then the end of the stream
+        if not select.select([conn.pgconn.socket], [], [], 0)[0]:
+            return True
+        try:
+            conn.pgconn.consume_input()
+        except psycopg.OperationalError:
+            return False
+        if conn.pgconn.status == ConnStatus.BAD:
+            return False
+    return True
 
 
 def _scan_rows(plan: Plan) -> float:

@@ -141,6 +141,21 @@ def test_nothing_is_left_on_the_server(db: Workbench, demo_db: str) -> None:
     assert db.conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
 
 
+def test_a_session_the_server_ended_is_replaced_and_its_indexes_made_again(db: Workbench, demo_db: str) -> None:
+    with WhatIf(db) as w:
+        before, after = w.cost(LOWER_EMAIL), w.cost(LOWER_EMAIL, [IX_LOWER])
+        assert w._conn is not None
+        pid = w._conn.info.backend_pid
+        with psycopg.connect(demo_db, autocommit=True) as admin:  # as idle_in_transaction_session_timeout would
+            admin.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
+        other = IndexDef.on_columns("public", "users", ["email", "username"])
+        assert w.cost(LOWER_EMAIL, [other]) == before          # no index used: a new session planned it
+        assert w.used(LOWER_EMAIL, [IX_LOWER, other]) == {IX_LOWER}
+        assert w.cost(LOWER_EMAIL, [IX_LOWER, other]) == pytest.approx(after)
+        assert w._conn.info.backend_pid != pid
+    assert _sessions(demo_db, pid) == []
+
+
 def test_the_backends_clean_up_their_own_session(db: Workbench, demo_db: str) -> None:
     with psycopg.connect(demo_db, autocommit=True) as conn:
         if db.server.has_extension("hypopg"):
