@@ -303,6 +303,61 @@ def workload_run(iterations: int | None, seconds: float | None, seed: int, dsn: 
                f"{summary['total_ms'].sum() / 1000:.1f} s of execution")
 
 
+# -- TPC-H for the benchmarks ----------------------------------------------------------------
+
+TPCH_DATABASE = "tpch"  # the sandbox database `tpch load` fills when no --dsn is given
+
+
+@main.group()
+def tpch() -> None:
+    """TPC-H for the benchmarks (schema and queries from the shared TPC-H folder, rows from tpchgen-cli)."""
+
+
+@tpch.command("load")
+@click.option("--sf", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+              help="Scale factor (1: 6 million lineitem rows, about 1 GB of CSV).")
+@click.option("--replace", is_flag=True, help="Drop and reload the TPC-H tables if this loader made them.")
+@dsn_option
+@click.option("--allow-writes", is_flag=True, help="Needed to load into a server that is not the sandbox.")
+@click.option("--tpch-dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The folder with schema.sql and queries/ (default: $DBWORKBENCH_TPCH_DIR, else ../shared/tpch "
+                   "beside the repository).")
+@clean_errors
+def tpch_load(sf: float, replace: bool, dsn: str | None, allow_writes: bool, folder: Path | None) -> None:
+    """Create the eight TPC-H tables (no keys or indexes) and load them; without --dsn, the sandbox's tpch database."""
+    from .datasets.tpch import load_tpch, tpch_dir, tpch_is_loaded
+
+    db = _open(dsn, allow_writes=allow_writes) if dsn else _open_sandbox_database(TPCH_DATABASE)
+    _require_writes(db, "loading TPC-H")
+    where = tpch_dir(folder)
+    if tpch_is_loaded(db.conn) and not replace:
+        click.echo("the TPC-H tables are already loaded (use --replace to reload them)")
+        return
+    result = load_tpch(db.conn, sf, tpch_dir=where, replace=replace)
+    rows = ", ".join(f"{n:,} {t}" for t, n in result["rows"].items())
+    click.echo(f"loaded TPC-H SF {sf:g} into database {result['database']!r} ({rows}) in {result['seconds']:.1f} s")
+    if not dsn:
+        click.echo(f"connect with: dbworkbench sandbox url --database {TPCH_DATABASE}")
+
+
+def _open_sandbox_database(name: str) -> Any:
+    """A workbench on the sandbox's database ``name``, created if missing (the sandbox is ours to change)."""
+    from dataclasses import replace
+
+    from psycopg import sql
+
+    from .sandbox import Sandbox
+    from .target import resolve_target
+    from .workbench import Workbench
+
+    sb = Sandbox().start()
+    with psycopg.connect(sb.conninfo("postgres"), autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    target = resolve_target(sb)
+    return _remember(Workbench(replace(target, params={**target.params, "dbname": name})))
+
+
 # -- collectors ---------------------------------------------------------------------------
 
 COLLECTORS = ["statements", "tables", "indexes", "settings", "column-stats"]

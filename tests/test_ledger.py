@@ -310,6 +310,8 @@ CLI_RECIPES: dict[str, list[Cli]] = {
         Cli(_dsn("demo", "load", "--scale", "tiny", db=EMPTY_DATABASE), must_refuse=True),
     ],
     "workload run": [Cli(_dsn("workload", "run", "--iterations", "5"), must_refuse=True)],
+    "tpch load": [Cli(_dsn("tpch", "load", "--sf", "0.01"), must_refuse=True),
+                  Cli(_dsn("tpch", "load", "--sf", "0.01", db=EMPTY_DATABASE), must_refuse=True)],
     "sandbox status": [Cli(lambda c, tmp: ["sandbox", "status"], env=_home)],
     "sandbox start": [Cli(lambda c, tmp: ["sandbox", "start"], env=_home)],
     "sandbox url": [Cli(lambda c, tmp: ["sandbox", "url"], env=_home)],

@@ -214,10 +214,10 @@ def _generate_steps() -> dict[str, list[str]]:
             for name, body in zip(parts[1::2], parts[2::2])}
 
 
-def _current_schema(conn: psycopg.Connection[Any]) -> str:
+def _current_schema(conn: psycopg.Connection[Any], what: str = "the demo") -> str:
     row = conn.execute("SELECT current_schema()").fetchone()
     if row is None or row[0] is None:
-        raise WorkbenchError("no schema to create the demo in: the search_path names no existing schema "
+        raise WorkbenchError(f"no schema to create {what} in: the search_path names no existing schema "
                              "(SET search_path = public)")
     return str(row[0])
 
