@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._base import Finding, fmt_ms, fmt_pct, fmt_rows, view
 from ._sql import can_index, create_index, index_columns, pick_columns
@@ -43,7 +43,9 @@ def seq_scan_selective(plan: Plan) -> Iterator[Finding]:
                 f"matching rows: {create_index(r['schema'], r['relation'], cols)}"
             )
         else:
-            fix = f"An index matching the condition {r['filter']} would let PostgreSQL read only the matching rows."
+            fix = _advisor_fix(r) or (
+                f"An index matching the condition {r['filter']} would let PostgreSQL read only the matching rows."
+            )
         loops = int(v.num(i, "actual_loops"))
         times = ""
         if loops > 1:
@@ -56,3 +58,16 @@ def seq_scan_selective(plan: Plan) -> Iterator[Finding]:
             fix,
             own * waste,
         )
+
+
+def _advisor_fix(r: dict[str, Any]) -> str | None:
+    """The index advisor's first candidate for the Filter (full-text, trigram, expressions, ...):
+    the one generator of index advice, for conditions the plain-column reading above leaves out."""
+    if not can_index(r["schema"], r["relation"]):
+        return None
+    from ...advisor.candidates import condition_candidates  # here: the advisor imports this package
+
+    found = condition_candidates(r["relation"], r["filter"], schema=r["schema"] or None, alias=r["alias"])
+    if not found:
+        return None
+    return f"An index matching the condition lets PostgreSQL read only the matching rows: {found[0].create_sql()}"
