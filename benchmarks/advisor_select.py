@@ -54,7 +54,7 @@ def _instance(rng: random.Random, n_statements: int, n_candidates: int, n_tables
     return TableCostModel(base, table, sizes, reduction), weights, write
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--statements", type=int, default=20)
     parser.add_argument("--candidates", type=int, default=60)
@@ -63,7 +63,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--width", type=int, default=3)
     parser.add_argument("--writes", action="store_true")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     rng = random.Random(args.seed)
     instances = [_instance(rng, args.statements, args.candidates, args.tables, args.writes) for _ in range(args.instances)]

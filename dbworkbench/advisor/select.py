@@ -134,7 +134,8 @@ class _Workload:
         self.single: dict[tuple[int, int], float] = {}
         self.helps: dict[int, frozenset[int]] = {}
         for s in self.statements:
-            allowed = fitting if relevant is None else [i for i in fitting if i in set(relevant.get(s, ()))]
+            wanted = None if relevant is None else frozenset(relevant.get(s, ()))
+            allowed = fitting if wanted is None else [i for i in fitting if i in wanted]
             helpful = []
             for i in allowed:
                 c = self.cost(s, frozenset((i,)))
@@ -295,7 +296,8 @@ def greedy(
     """The indexes a greedy pass with swap improvements chooses (see the module's docstring).
 
     ``relevant`` (optional): for each statement, the candidates that may change its cost (for
-    example those on the tables it reads); the others are never asked about. ``max_rounds``
+    example those on the tables it reads); the others are never asked about (a statement missing
+    from it gets none). ``max_rounds``
     bounds the improvement moves. ``progress`` shows a tqdm counter of cost requests.
 
     >>> class Model:

@@ -318,3 +318,22 @@ def test_a_solver_time_limit_gives_a_partial_result_and_says_what_to_do() -> Non
     full = optimum(model, **kwargs)
     assert not any("time_limit" in n for n in full.notes)
     assert full.cost <= stopped.cost and full.cost <= greedy(model, **kwargs).cost + 1e-9 * full.base_cost
+
+
+def test_the_benchmark_runs_and_the_greedy_is_never_worse_than_without_swaps(capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "advisor_select.py"
+    spec = importlib.util.spec_from_file_location("bench_advisor_select", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bench.main(["--statements", "6", "--candidates", "15", "--tables", "4", "--instances", "1"])
+    lines = capsys.readouterr().out.splitlines()
+    rows = [line.split() for line in lines if line.strip().endswith(tuple("0123456789")) and "%" in line.split()[0]]
+    assert len(rows) == len(bench.BUDGETS)
+    for row in rows:
+        no_swaps, with_swaps, best = map(float, row[1:4])
+        assert with_swaps <= no_swaps + 1e-9 and 0 < best <= 1
+    assert lines[-1].startswith("greedy within 1 pp of the optimum in ")
