@@ -497,12 +497,16 @@ def _benchmark(cluster: Cluster, queries: dict[int, str], budgets: list[float], 
     headers = ["proposal", "indexes", "size MB (est.)", "size MB (real)", "relative cost (HypoPG)", "relative cost (real)"]
     rows = [["pg_qualstats", str(len(qs.definitions)), f"{qs.hypo_bytes / 2**20:,.1f}", f"{qs.real_bytes / 2**20:,.1f}",
              _pct(qs.relative_cost), _pct(qs.relative_cost_real)]]
-    if same_storage is not None:
+    if same_storage is not None and same_storage.error:
+        rows.append([f"ours at {same_storage.budget_mb:,.1f} MB", "failed", "n/a", "n/a", "n/a", "n/a"])
+    elif same_storage is not None:
         rows.append([f"ours at {same_storage.budget_mb:,.1f} MB", str(same_storage.indexes), f"{same_storage.mb:,.1f}",
                      "n/a", _pct(same_storage.relative_cost), "n/a"])
     else:
         rows.append(["ours at the same storage", "n/a", "n/a", "n/a", "n/a", "n/a"])
     print_table(headers, rows)
+    if same_storage is not None and same_storage.error:
+        print(f"  ours at pg_qualstats' storage failed: {same_storage.error[:300]}")
     if sizes:
         print(f"\nThe {MEASURE_BUDGET_MB} MB advice's indexes, estimated against real size (MB):")
         print_table(["index", "estimated", "real", "real/est."],
