@@ -7,6 +7,7 @@ Every error becomes one ``Error: ...`` line that says what to do, with exit stat
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import traceback
@@ -473,6 +474,48 @@ def _sandbox_url() -> str:
 # -- plans ----------------------------------------------------------------------------------
 
 
+# -- index advice ---------------------------------------------------------------------------
+
+
+@main.command("advise")
+@dsn_option
+@click.option("--budget-mb", type=click.FloatRange(min=0), required=True, help="Storage the new indexes may take.")
+@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True, help="Statements by total time to serve.")
+@click.option("--min-calls", type=click.IntRange(min=1), default=2, show_default=True)
+@click.option("--max-indexes", type=click.IntRange(min=1), default=None, help="At most this many new indexes.")
+@click.option("--method", type=click.Choice(["greedy", "optimum"]), default="greedy", show_default=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write NNN_add_advised_indexes.up.sql / .down.sql into this folder.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@clean_errors
+def advise_command(dsn: str | None, budget_mb: float, top: int, min_calls: int, max_indexes: int | None, method: str,
+                   out: Path | None, fmt: str) -> None:
+    """Index advice for the workload in pg_stat_statements: the indexes worth their space, and the migration."""
+    db = _open(dsn)
+    advice = db.advise(budget_mb, top=top, min_calls=min_calls, max_indexes=max_indexes, method=method,
+                       progress=fmt == "table")
+    if fmt == "json":
+        shown = advice.selected.drop(columns=["index"])
+        click.echo(json.dumps({"relative_cost": advice.relative_cost, "selected": _records(shown),
+                               "messages": advice.messages}, ensure_ascii=False))
+    else:
+        click.echo(repr(advice))
+        for message in advice.messages:
+            click.echo(f"note: {message}")
+        if len(advice.selected):
+            _print_frame(advice.selected, "table", ["index_sql", "bytes", "benefit_pct", "statements_helped", "calls_helped"])
+        if len(advice.drops):
+            click.echo("\nExisting indexes to consider dropping:")
+            _print_findings(advice.drops)
+    if out is not None and len(advice.selected):
+        up, down = advice.write_migration(out)
+        click.echo(f"wrote {up} and {down}", err=True)
+
+
+def _records(frame: pd.DataFrame) -> Any:
+    return json.loads(frame.to_json(orient="records", date_format="iso", default_handler=str))
+
+
 _EXPLAIN_FLAGS = {"analyze=False": "--no-analyze", "allow_writes=True": "--allow-writes",
                   "allow_side_effects=True": "--allow-side-effects"}
 
@@ -498,7 +541,6 @@ def explain_command(source: Any, sql_text: str | None, dsn: str | None, no_analy
     EXPLAIN (ANALYZE, BUFFERS) instead, inside a transaction that is rolled back.
     --format json prints {"nodes": [...], "insights": [...]} (missing values are null).
     """
-    import json
 
     from .plans import parse_plan
     from .plans.figure import node_labels
@@ -521,10 +563,7 @@ def explain_command(source: Any, sql_text: str | None, dsn: str | None, no_analy
         plan = parse_plan(source.read().decode("utf-8-sig", errors="replace"))
     insights = plan.insights()
     if fmt == "json":
-        def records(frame: pd.DataFrame) -> Any:
-            return json.loads(frame.to_json(orient="records", date_format="iso", default_handler=str))
-
-        click.echo(json.dumps({"nodes": records(plan.nodes), "insights": records(insights)}, ensure_ascii=False))
+        click.echo(json.dumps({"nodes": _records(plan.nodes), "insights": _records(insights)}, ensure_ascii=False))
         return
     nodes = plan.nodes
     facts = [f"{len(nodes):,} nodes"]

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 from psycopg import sql
 
+from . import catalog
 from .errors import UnsafeStatement
 from .guard import admit, send
 from .server import ServerInfo
@@ -104,5 +105,5 @@ def _deallocate(conn: psycopg.Connection[Any], name: str) -> None:
     """Drop the prepared statement if it was created (PREPARE is not undone by ROLLBACK)."""
     if conn.closed or conn.broken:
         return
-    if conn.execute("SELECT 1 FROM pg_prepared_statements WHERE name = %s", [name]).fetchone():
+    if conn.execute(f"SELECT 1 {catalog.MARKER} FROM pg_prepared_statements WHERE name = %s", [name]).fetchone():
         conn.execute(sql.SQL("DEALLOCATE {}").format(sql.Identifier(name)))

@@ -19,6 +19,7 @@ from .target import CONNECT_TIMEOUT_S, Target, resolve_target
 if TYPE_CHECKING:
     import sqlalchemy
 
+    from .advisor.advice import Advice
     from .plans import Plan
 
 
@@ -203,6 +204,55 @@ class Workbench:
         if exact_bloat is None:
             exact_bloat = self.target.is_sandbox
         return health(self.conn, self.server, exact_bloat=exact_bloat, **kwargs)
+
+    @guarded
+    def workload(self, *, top: int = 20, min_calls: int = 2) -> pd.DataFrame:
+        """The statements that matter, from pg_stat_statements: the ``top`` by total time called at
+        least ``min_calls`` times, and every write (their rate makes indexes cost more).
+
+        Columns and dtypes: ``advisor.workload.WORKLOAD_COLUMNS`` (query, calls, total_ms, rows,
+        kind, tables, source, queryid).
+
+        >>> db.workload(top=10)[["query", "calls", "kind"]]  # doctest: +SKIP
+        """
+        from .advisor.workload import from_statements
+
+        return from_statements(self.statements(), top=top, min_calls=min_calls)
+
+    @guarded
+    def advise(
+        self,
+        budget_mb: float = 500.0,
+        *,
+        workload: Any = None,
+        top: int = 20,
+        min_calls: int = 2,
+        max_indexes: int | None = None,
+        write_weight: float = 1.0,
+        method: str = "greedy",
+        allow_real_indexes: bool = False,
+        progress: bool = True,
+    ) -> Advice:
+        """Index advice: the set of new indexes that lowers the workload's estimated cost most
+        within ``budget_mb``, each with what it buys, and existing indexes to drop.
+
+        ``workload``: None (:meth:`workload` with ``top``/``min_calls``), a list of SQL strings
+        (``$n`` allowed), or a workload or ``statements()`` frame (a snapshot delta's too).
+        Costs come from HypoPG where it is installed, else (the sandbox, or
+        ``allow_real_indexes=True`` on a target with writes allowed) from real indexes built in
+        a transaction that is rolled back. ``method="optimum"`` solves it exactly (an integer
+        program, for small sets); ``write_weight`` scales what index upkeep costs the workload's
+        writes. Returns an :class:`~dbworkbench.advisor.advice.Advice`: ``.selected``,
+        ``.per_statement``, ``.figure()``, ``.migration()``, ``.write_migration(folder)``,
+        ``.verify(db)`` (sandbox).
+
+        >>> advice = db.advise(budget_mb=50); advice.selected[["index_sql", "benefit_pct"]]  # doctest: +SKIP
+        """
+        from .advisor._advise import advise
+
+        return advise(self, budget_mb=budget_mb, workload=workload, top=top, min_calls=min_calls,
+                      max_indexes=max_indexes, write_weight=write_weight, method=method,
+                      allow_real_indexes=allow_real_indexes, progress=progress)
 
     @guarded
     def snapshot(self) -> Snapshot:

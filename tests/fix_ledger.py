@@ -186,6 +186,8 @@ def _prepare(cluster: LedgerCluster) -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db)))
     with psycopg.connect(cluster.admin(), autocommit=True) as conn:
         load_demo(conn, "tiny", progress=False)
+        if conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'hypopg'").fetchone():
+            conn.execute("CREATE EXTENSION hypopg")  # where installed (PostgreSQL 15 here): the advisor's what-if
         for statement in _SETUP:
             conn.execute(sql.SQL(statement).format(**names))  # type: ignore[arg-type]
         conn.execute("ANALYZE")

@@ -234,6 +234,18 @@ RECIPES: dict[str, list[Call]] = {
         Call("db.health(checks=['fk_without_index'])", lambda db, c: db.health(checks=["fk_without_index"])),
     ],
     "Workbench.snapshot": [Call("db.snapshot() - db.snapshot()", _snapshot_delta)],
+    "Workbench.workload": [Call("db.workload()", lambda db, c: db.workload(min_calls=1))],
+    "Workbench.advise": [
+        # PostgreSQL 15 has HypoPG installed here; without it (18) advise must refuse, naming what to do
+        Call("db.advise(50)", lambda db, c: db.advise(50, progress=False)),
+        Call("db.advise(50, workload=[hostile SQL], method='optimum')",
+             lambda db, c: db.advise(50, workload=["SELECT * FROM posts WHERE user_id = $1 AND status = 'draft'",
+                                                   "SELECT pg_terminate_backend(pid) FROM pg_stat_activity",
+                                                   "DELETE FROM comments WHERE user_id = $1",
+                                                   "SELECT 1; DELETE FROM comments"], method="optimum", progress=False)),
+        # read-only: never real indexes here (HypoPG is used where installed, else a refusal)
+        Call("db.advise(50, allow_real_indexes=True)", lambda db, c: db.advise(50, allow_real_indexes=True, progress=False)),
+    ],
     "dbworkbench.connect": [
         Call("wb.connect(dsn) and a query", lambda db, c: _with_connect(c, lambda other: other.tables())),
         Call("wb.connect(dsn, statement_timeout_ms=1000)",
@@ -310,6 +322,9 @@ CLI_RECIPES: dict[str, list[Cli]] = {
         Cli(_dsn("demo", "load", "--scale", "tiny", db=EMPTY_DATABASE), must_refuse=True),
     ],
     "workload run": [Cli(_dsn("workload", "run", "--iterations", "5"), must_refuse=True)],
+    # advise: runs where HypoPG is installed (15 here), refuses cleanly where it is not (18); --out writes files only
+    "advise": [Cli(lambda c, tmp: _dsn("advise", "--budget-mb", "20", "--out", str(tmp / "migrations"))(c, tmp)),
+               Cli(_dsn("advise", "--budget-mb", "20", "--format", "json", "--method", "optimum"))],
     "tpch load": [Cli(_dsn("tpch", "load", "--sf", "0.01"), must_refuse=True),
                   Cli(_dsn("tpch", "load", "--sf", "0.01", db=EMPTY_DATABASE), must_refuse=True)],
     "sandbox status": [Cli(lambda c, tmp: ["sandbox", "status"], env=_home)],

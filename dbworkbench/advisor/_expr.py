@@ -23,35 +23,6 @@ DIALECT = "postgres"
 
 _TEXT_TYPES = frozenset({exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR, exp.DataType.Type.CHAR, exp.DataType.Type.NAME,
                          exp.DataType.Type.NCHAR, exp.DataType.Type.NVARCHAR})
-_PSYCOPG_TOKEN = re.compile(r"(?P<str>[Ee]?'(?:[^']|'')*')|(?P<named>%\((?P<name>\w+)\)s)|(?P<pos>%s)|(?P<pct>%%)")
-
-
-def psycopg_to_dollar(sql: str) -> str:
-    """``%(name)s`` / ``%s`` placeholders as ``$n`` (one number per name), ``%%`` as ``%``;
-    text with no psycopg placeholder outside its string literals is returned as it is.
-
-    >>> psycopg_to_dollar("SELECT 1 WHERE a = %(x)s AND b LIKE '%%' || %(y)s AND c = %(x)s")
-    "SELECT 1 WHERE a = $1 AND b LIKE '%' || $2 AND c = $1"
-    >>> psycopg_to_dollar("SELECT 1 WHERE title LIKE '%slow%'")
-    "SELECT 1 WHERE title LIKE '%slow%'"
-    """
-    tokens = list(_PSYCOPG_TOKEN.finditer(sql))
-    if not any(m.group("named") or m.group("pos") for m in tokens):
-        return sql
-    numbers: dict[str, int] = {}
-
-    def sub(m: re.Match[str]) -> str:
-        if m.group("str"):
-            return m.group().replace("%%", "%")
-        if m.group("pct"):
-            return "%"
-        key = m.group("name") or f"\0{len(numbers)}"
-        numbers.setdefault(key, len(numbers) + 1)
-        return f"${numbers[key]}"
-
-    return _PSYCOPG_TOKEN.sub(sub, sql)
-
-
 def unparen(node: exp.Expr) -> exp.Expr:
     """``node`` without the parentheses around it."""
     while isinstance(node, exp.Paren):

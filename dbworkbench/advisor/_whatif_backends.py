@@ -69,7 +69,7 @@ class HypoBackend:
     def configured(self, indexes: frozenset[IndexDef]) -> Iterator[dict[str, IndexDef]]:
         for ix in [ix for ix in self._made if ix not in indexes]:
             self._call("hypopg_drop_index", self._made.pop(ix)[0])
-        for ix in sorted(indexes - self._made.keys() - self.failed.keys()):
+        for ix in sorted(indexes - self._made.keys() - self.failed.keys(), key=lambda ix: ix.definition):
             try:
                 oid, name = self._call("hypopg_create_index", _admitted(ix, execute=False))[0]
             except psycopg.Error as err:
@@ -119,7 +119,7 @@ class RollbackBackend:
 
     @contextmanager
     def configured(self, indexes: frozenset[IndexDef]) -> Iterator[dict[str, IndexDef]]:
-        for ix in sorted(indexes - self._built.keys() - self.failed.keys()):
+        for ix in sorted(indexes - self._built.keys() - self.failed.keys(), key=lambda ix: ix.definition):
             self._build(ix)
         others = [sql.Identifier(ix.schema, name) for ix, name in self._built.items() if ix not in indexes]
         with self.conn.transaction(force_rollback=True):

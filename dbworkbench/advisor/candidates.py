@@ -47,7 +47,8 @@ from sqlglot import exp
 
 from ..plans.insights._sql import qualified, quote_ident
 from ._access import Access, Const, Key, accesses
-from ._expr import IndexShape, KeySpec, psycopg_to_dollar
+from .._pyformat import from_pyformat
+from ._expr import IndexShape, KeySpec
 from .index import IndexDef
 from .schema import SchemaInfo
 
@@ -358,7 +359,7 @@ def _parse(text: Any) -> list[exp.Expr] | str:
     level = _log.level
     _log.setLevel(logging.ERROR)  # sqlglot warns when it falls back to a Command
     try:
-        trees = [t for t in sqlglot.parse(psycopg_to_dollar(text), read="postgres") if t is not None]
+        trees = [t for t in sqlglot.parse(from_pyformat(text), read="postgres") if t is not None]
     except sqlglot.errors.SqlglotError as err:
         return " ".join(str(err).split())[:300]
     finally:

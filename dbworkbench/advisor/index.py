@@ -17,14 +17,14 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..plans.insights._sql import MAX_NAME_BYTES, qualified, quote_ident, truncate_name
 
 METHODS = ("btree", "hash", "gin", "gist", "brin", "spgist")
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class IndexDef:
     """An index definition.
 
@@ -42,6 +42,7 @@ class IndexDef:
     include: tuple[str, ...] = ()
     where: str | None = None
     columns: tuple[str, ...] = field(default=(), compare=False)
+    given_name: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -72,9 +73,19 @@ class IndexDef:
     def qualified_table(self) -> str:
         return qualified(self.schema, self.table)
 
+    def named(self, taken: set[str]) -> IndexDef:
+        """This index under a name no relation in ``taken`` has (``_2``, ``_3``, ... appended as needed)."""
+        name, n = self.name, 1
+        while name in taken:
+            n += 1
+            name = truncate_name(self.name, MAX_NAME_BYTES - len(f"_{n}")) + f"_{n}"
+        return self if name == self.name else replace(self, given_name=name)
+
     @property
     def name(self) -> str:
         """A readable name (``idx_<table>_<keys>[_partial]``) within 63 bytes; a hash keeps cut names apart."""
+        if self.given_name:
+            return self.given_name
         words = re.findall(r"[A-Za-z0-9]+", " ".join(self.keys).replace(" DESC", "").replace(" ASC", ""))
         words = [w.lower() for w in words if w.lower() not in ("english", "simple", "ops", "desc", "asc")]
         base = "_".join(["idx", re.sub(r"\W+", "_", self.table.lower()).strip("_") or "t", *words[:6]])

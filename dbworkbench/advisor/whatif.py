@@ -92,6 +92,9 @@ class WhatIf:
             raise error(self._refusal(asked_hypopg=False, allow_real_indexes=allow_real_indexes))
         self.requests = 0
         self.explains = 0
+        #: example values for the ``$n`` of a statement: with them it is costed by its custom plan
+        #: for those values, without them by the generic plan
+        self.examples: dict[str, list[Any]] = {}
         self._conn: psycopg.Connection[Any] | None = None
         self._impl: Backend | None = None
         self._cache: dict[tuple[str, frozenset[IndexDef]], _Costed] = {}
@@ -192,7 +195,7 @@ class WhatIf:
         before = len(self._failed)
         assert self._conn is not None
         with impl.configured(indexes) as names:
-            plan = run_explain(self._conn, self.server, self.target, sql, analyze=False)
+            plan = run_explain(self._conn, self.server, self.target, sql, self.examples.get(sql), analyze=False)
         if len(self._failed) > before:
             new = list(self._failed.items())[before:]
             warnings.warn("what-if: costed without " + "; ".join(f"{ix.definition} ({why})" for ix, why in new), stacklevel=4)

@@ -29,7 +29,6 @@ dbworkbench.errors.UnsafeStatement: ...pg_terminate_backend() reaches outside th
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -37,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 from psycopg import sql
 
+from .._pyformat import from_pyformat
 from ..errors import UnsafeStatement
 from ._read import DDL, READ, TRANSACTION, WRITE, Statement, read_statements, split_text
 from ._live import risky_calls
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Admitted", "Classification", "Statement", "admit", "check_single", "classify", "from_pyformat", "guard_engine",
-    "send", "split_statements",
+    "read_statements", "send", "split_statements",
 ]
 
 
@@ -142,27 +142,6 @@ def send(
     cur = conn.cursor()
     cur.execute(query, params, binary=True)  # type: ignore[arg-type]
     return cur
-
-
-_PYFORMAT = re.compile(r"%\(([A-Za-z_]\w*)\)s|%s|%%")
-
-
-def from_pyformat(text: str) -> str:
-    """``text`` with psycopg's ``%(name)s`` / ``%s`` placeholders as ``$n`` and ``%%`` as ``%``,
-    as the server will read it.
-
-    >>> from_pyformat("SELECT * FROM t WHERE a = %(a)s AND b LIKE 'x%%' AND c = %(a)s")
-    "SELECT * FROM t WHERE a = $1 AND b LIKE 'x%' AND c = $1"
-    """
-    numbers: dict[str, int] = {}
-
-    def number(m: re.Match[str]) -> str:
-        if m.group(0) == "%%":
-            return "%"
-        key = m.group(1) or f"#{len(numbers)}"
-        return f"${numbers.setdefault(key, len(numbers) + 1)}"
-
-    return _PYFORMAT.sub(number, text)
 
 
 def guard_engine(engine: sqlalchemy.engine.Engine, *, read_only: bool) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import doctest
+import importlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,11 +15,14 @@ import psycopg
 import pytest
 
 import dbworkbench as wb
-from dbworkbench.advisor import IndexDef, _expr, candidates as candidates_module, schema as schema_module
+from dbworkbench.advisor import IndexDef, _expr
 from dbworkbench.advisor.candidates import CANDIDATE_COLUMNS, candidates, condition_candidates
 from dbworkbench.advisor.schema import SchemaInfo
 
 FIXTURES = Path(__file__).parent / "fixtures" / "candidates.sql"
+# the package exports the function candidates(), so the modules are taken from sys.modules
+candidates_module = importlib.import_module("dbworkbench.advisor.candidates")
+schema_module = importlib.import_module("dbworkbench.advisor.schema")
 ADVISOR = Path(candidates_module.__file__).parent
 
 
