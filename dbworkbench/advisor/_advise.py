@@ -163,7 +163,8 @@ def advise(
 
 def _per_statement(whatif: Any, reads: pd.DataFrame, base: dict[int, float], final: dict[int, float],
                    notes: dict[int, str], chosen: list[IndexDef]) -> tuple[pd.DataFrame, dict[str, list[int]]]:
-    rows, helped_by = [], {}
+    rows: list[list[Any]] = []
+    helped_by: dict[str, list[int]] = {}
     for s, r in enumerate(reads.itertuples(index=False)):
         used = sorted(ix.name for ix in whatif.used(r.query, chosen)) if s in base and chosen else []
         for name in used:

@@ -23,15 +23,19 @@ SAMPLE_ROWS = 200  # a value is picked among the first rows that have one
 
 
 def _params_in(node: Any) -> list[int]:
-    return [n.number for n in _walk(node) if isinstance(n, ast.ParamRef)]
+    return [n.number or 0 for n in _walk(node) if isinstance(n, ast.ParamRef)]
 
 
 def _columns_in(node: Any) -> list[tuple[str, ...]]:
-    return [tuple(getattr(f, "sval", "*") for f in n.fields) for n in _walk(node) if isinstance(n, ast.ColumnRef)]
+    return [tuple(getattr(f, "sval", "*") for f in n.fields or ()) for n in _walk(node) if isinstance(n, ast.ColumnRef)]
+
+
+def _function(node: ast.FuncCall) -> str:
+    return str(getattr((node.funcname or (None,))[-1], "sval", ""))
 
 
 def _in_text_search(node: Any) -> bool:
-    return any(isinstance(n, ast.FuncCall) and "tsquery" in n.funcname[-1].sval for n in _walk(node))
+    return any(isinstance(n, ast.FuncCall) and "tsquery" in _function(n) for n in _walk(node))
 
 
 def _targets(stmt: Any) -> dict[int, tuple[tuple[str, ...], bool]]:
@@ -61,18 +65,22 @@ _TEXT_SEARCH = {"to_tsvector", "to_tsquery", "plainto_tsquery", "phraseto_tsquer
 
 def _configs(stmt: Any) -> set[int]:
     """The $n given as the text search configuration (first of two arguments) of a text search function."""
-    return {n.args[0].number for n in _walk(stmt) if isinstance(n, ast.FuncCall) and n.funcname[-1].sval in _TEXT_SEARCH
-            and len(n.args or ()) == 2 and isinstance(n.args[0], ast.ParamRef)}
+    found = set()
+    for n in _walk(stmt):
+        args = n.args or () if isinstance(n, ast.FuncCall) and _function(n) in _TEXT_SEARCH else ()
+        if len(args) == 2 and isinstance(args[0], ast.ParamRef):
+            found.add(args[0].number or 0)
+    return found
 
 
 def _tables(stmt: Any) -> dict[str, tuple[str | None, str]]:
     """Alias or name → (schema, table) of every relation in the statement."""
     out: dict[str, tuple[str | None, str]] = {}
     for node in _walk(stmt):
-        if isinstance(node, ast.RangeVar):
+        if isinstance(node, ast.RangeVar) and node.relname:
             ref = (node.schemaname, node.relname)
             out[node.relname] = ref
-            if node.alias is not None:
+            if node.alias is not None and node.alias.aliasname:
                 out[node.alias.aliasname] = ref
     return out
 
