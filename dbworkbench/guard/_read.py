@@ -35,7 +35,8 @@ class Statement:
     ``text``: the statement alone (no leading comments, no trailing semicolon);
     ``parameters``: the highest ``$n`` it uses (0: none);
     ``functions``, ``operators``, ``relations``: every function called by name, operator used
-    and table or view named, each as its name parts (``("pg_catalog", "now")``, ``("posts",)``);
+    and table or view named (not a WITH query's own name), each as its name parts
+    (``("pg_catalog", "now")``, ``("posts",)``);
     ``writes_via``: what makes it write (``INSERT``, ``a data-modifying WITH``, ``SELECT INTO``, ...).
     """
 
@@ -135,6 +136,7 @@ def read_statements(text: str) -> list[Statement]:
         own = (text[start:start + item.stmt_len] if item.stmt_len else text[start:]).strip()
         nodes = list(_walk(item.stmt))
         kind, via = _kind(item.stmt, nodes)
+        ctes = {n.ctename for n in nodes if isinstance(n, ast.CommonTableExpr)}
         found.append(Statement(
             text=own,
             kind=kind,
@@ -145,7 +147,7 @@ def read_statements(text: str) -> list[Statement]:
             operators=tuple(dict.fromkeys(_parts(n.name) for n in nodes if isinstance(n, ast.A_Expr) and n.name)),
             relations=tuple(dict.fromkeys(
                 (str(n.schemaname), str(n.relname)) if n.schemaname else (str(n.relname),)
-                for n in nodes if isinstance(n, ast.RangeVar)
+                for n in nodes if isinstance(n, ast.RangeVar) and (n.schemaname or n.relname not in ctes)
             )),
             writes_via=via,
         ))

@@ -37,11 +37,17 @@ workload[['query', 'calls', 'total_ms', 'kind', 'tables']]"""),
     md("""## The advice
 
 `selected` lists the chosen indexes, each with the `CREATE INDEX` that makes it, its estimated size, and `benefit_pct`: the share of the workload's estimated cost it saves given the others. `statements_helped` and `calls_helped` say how many statements (and how many of their calls) the new plans use it for."""),
-    code("""advice = db.advise(budget_mb, workload=workload, progress=False)
-print(advice)
-for message in advice.messages:
-    print('note:', message)
-advice.selected[['index_sql', 'bytes', 'benefit_pct', 'statements_helped', 'calls_helped', 'total_ms_helped']]"""),
+    code("""# what-if costs need HypoPG on your server, or the sandbox (real indexes in a rolled-back transaction)
+can_cost = db.target.is_sandbox or db.capabilities['hypopg']
+if not can_cost:
+    print('No HypoPG here: run CREATE EXTENSION hypopg (Debian: apt-get install postgresql-NN-hypopg) '
+          'or load a copy into the sandbox; the rest of this page is skipped.')
+advice = db.advise(budget_mb, workload=workload, progress=False) if can_cost else None
+if advice is not None:
+    print(advice)
+    for message in advice.messages:
+        print('note:', message)
+    display(advice.selected[['index_sql', 'bytes', 'benefit_pct', 'statements_helped', 'calls_helped', 'total_ms_helped']])"""),
     md("""### Try another budget
 
 Move the slider: the advice is worked out again for that much storage (a few seconds on the demo)."""),
@@ -50,31 +56,35 @@ Move the slider: the advice is worked out again for that much storage (a few sec
     print(chosen)
     display(chosen.selected[['index_sql', 'bytes', 'benefit_pct']])
 
-widgets.interact(at_budget, budget=widgets.FloatLogSlider(value=budget_mb, base=10, min=-1, max=3, step=0.25,
-                                                          description='budget MB', continuous_update=False));"""),
+if can_cost:
+    widgets.interact(at_budget, budget=widgets.FloatLogSlider(value=budget_mb, base=10, min=-1, max=3, step=0.25,
+                                                              description='budget MB', continuous_update=False))"""),
     md("""## Every candidate: benefit against size
 
 Each point is a candidate, costed alone: how much of the workload's cost it would save, against the space it takes. Filled points are the chosen ones; the dotted line is the budget. A point high and to the left is a bargain; one far right and low is not worth its space."""),
-    code("""advice.figure()"""),
+    code("""advice.figure() if advice is not None else None"""),
     md("""## Per statement, before and after
 
 The planner's estimated cost of each statement today and with the advice, and which new indexes its plan would use. `note` says why a statement could not be costed (a table that vanished, say)."""),
-    code("""advice.per_statement.sort_values('benefit_pct', ascending=False)[
-    ['query', 'calls', 'cost_before', 'cost_after', 'benefit_pct', 'indexes_used', 'note']]"""),
+    code("""if advice is not None:
+    display(advice.per_statement.sort_values('benefit_pct', ascending=False)[
+        ['query', 'calls', 'cost_before', 'cost_after', 'benefit_pct', 'indexes_used', 'note']])"""),
     md("""## Indexes to drop
 
 Existing indexes the workload never uses, or that duplicate another, still cost every write. They come from the health checklist (`duplicate_index`, `unused_index`), with the statement that drops each."""),
-    code("""advice.drops[['check', 'object', 'evidence', 'fix_sql']] if len(advice.drops) else 'no index to drop'"""),
+    code("""if advice is not None:
+    display(advice.drops[['check', 'object', 'evidence', 'fix_sql']] if len(advice.drops) else 'no index to drop')"""),
     md("""## The migration
 
 `advice.migration()` gives the up and down SQL; `advice.write_migration('migrations/')` writes them as numbered files (`NNN_add_advised_indexes.up.sql` and `.down.sql`), as the handbook lays migrations out. `CREATE INDEX CONCURRENTLY` doesn't block writes; run each file outside a transaction (psql does by default), and the down file removes exactly what the up file made."""),
-    code("""up_sql, down_sql = advice.migration()
-print(up_sql)
-print(down_sql)"""),
+    code("""if advice is not None and len(advice.selected):
+    up_sql, down_sql = advice.migration()
+    print(up_sql)
+    print(down_sql)"""),
     md("""## Does it really help? Verification
 
 An estimate is a promise, not a timing. On the sandbox, `advice.verify(db)` builds the chosen indexes for real, runs each statement they help several times **without and with** them, interleaved, and drops the indexes again. Statements with `$n` parameters run with values sampled from the columns they are compared with. A `not faster` verdict is an estimate that did not turn into speed: look at that statement's plan before trusting the index."""),
-    code("""checked = advice.verify(db, runs=3, progress=False) if db.target.is_sandbox else None
+    code("""checked = advice.verify(db, runs=3, progress=False) if advice is not None and db.target.is_sandbox else None
 checked"""),
     md("""## What to do next
 
