@@ -73,12 +73,16 @@ def test_fk_without_index_checks_leading_columns(fresh_db: str) -> None:
     execute(fresh_db,
             "CREATE TABLE parent (id int PRIMARY KEY)",
             "CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent, other int)",
-            "CREATE INDEX child_other_parent ON child (other, parent_id)")  # parent_id second: no help
+            "CREATE INDEX child_other_parent ON child (other, parent_id)",  # parent_id second: no help
+            "CREATE VIEW idx_child_parent_id AS SELECT 1 AS one")  # holds the advisor's name for the index
     frame = check(fresh_db, "fk_without_index")
     found = row(frame, "public.child(parent_id)")
     assert found.status == "fail"
     assert "child_other_parent (other, parent_id) has parent_id in position 2" in found.evidence
-    assert found.fix_sql == 'CREATE INDEX CONCURRENTLY "child_parent_id_idx" ON "public"."child" ("parent_id");'
+    # the index advisor's statement (IndexDef), under the next name no relation holds
+    assert found.fix_sql == (
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_child_parent_id_2 ON public.child USING btree (parent_id);")
+    assert found.recommendation.endswith("To undo: DROP INDEX CONCURRENTLY IF EXISTS public.idx_child_parent_id_2;")
 
     apply_fixes(fresh_db, frame)
     assert statuses(check(fresh_db, "fk_without_index")) == {"pass"}

@@ -22,6 +22,7 @@ import pytest
 from psycopg import sql
 
 import dbworkbench as wb
+from dbworkbench.advisor.index import IndexDef
 from dbworkbench.plans.insights._sql import quote_ident
 from tests.health_states import check, flush_stats, wait_until
 
@@ -263,8 +264,8 @@ def test_fk_without_index_creates_the_index_on_the_right_table(db: str, ledger: 
             ident(s, child), ident(col), ident(s, parent), ident("a)b("), ident("$1"),
             ident(INJECTION), ident("$1"), ident("a)b("), ident(s, parent), ident("表"), ident("new\nline")),
         sql.SQL("CREATE TABLE {} ({} int REFERENCES {})").format(ident(s, long_table), ident(long_col), ident(s, parent)),
-        # a sequence that holds the name PostgreSQL's style gives the new index: the fix must pick another
-        sql.SQL("CREATE SEQUENCE {}").format(ident(s, f"{child}_{col}_idx")))
+        # a sequence that holds the name the index advisor gives the new index: the fix must pick another
+        sql.SQL("CREATE SEQUENCE {}").format(ident(s, IndexDef.on_columns(s, child, [col]).name)))
     fks = {(child, (col,)), (child, ("$1", "a)b(")), (long_table, (long_col,))}
     frame = rows_about(check(db, "fk_without_index"), quoted(s))
     assert len(frame) == 3, frame[["object", "fix_sql"]]
@@ -588,6 +589,31 @@ def test_seq_scan_selective_on_dotted_and_odd_names(
     [(_, _, index, _)] = ledger.apply(create, added={("relation", schema, "*", "i")})
     assert index_columns(plan_db, ident(schema, index)) == (regclass(plan_db, schema, table), [column])
     assert not suggestions(plan_db, query, "seq-scan-selective", "SET max_parallel_workers_per_gather = 0")
+
+
+@pytest.mark.parametrize(("where", "key"), [
+    (sql.SQL("to_tsvector('english', {}) @@ plainto_tsquery('english', 'needle')").format(ident("Body Text")),
+     """USING gin (to_tsvector('english'::regconfig, "Body Text"))"""),
+    (sql.SQL("lower({}) = 'it''s 7'").format(ident("E-mail")), """USING btree (lower("E-mail"))"""),
+    (sql.SQL("{} = (SELECT 'it''s 7')").format(ident("E-mail")), """USING btree ("E-mail")"""),  # an InitPlan's value
+], ids=["full-text", "expression", "initplan"])
+def test_seq_scan_selective_takes_the_advisors_index(plan_db: str, ledger: Ledger, where: sql.Composable,
+                                                     key: str) -> None:
+    """The advisor's statement for a Filter the plain-column reading cannot serve, on a hostile table."""
+    t = ident(PS, "it's text")
+    run(plan_db, sql.SQL("CREATE TABLE IF NOT EXISTS {} ({} text, {} text)").format(t, ident("Body Text"), ident("E-mail")))
+    if not one(plan_db, sql.SQL("SELECT count(*) FROM {}").format(t)):
+        run(plan_db, sql.SQL("INSERT INTO {} SELECT 'word ' || g, 'it''s ' || g FROM generate_series(1, 20000) g").format(t),
+            sql.SQL("ANALYZE {}").format(t))
+    query = sql.SQL("SELECT * FROM {} WHERE {}").format(t, where)
+    [suggestion] = suggestions(plan_db, query, "seq-scan-selective", "SET max_parallel_workers_per_gather = 0")
+    [create] = statements_in(suggestion)
+    [(_, _, index, _)] = ledger.apply(create, added={("relation", PS, "*", "i")})
+    definition = one(plan_db, "SELECT pg_get_indexdef(%s::regclass)", [ident(PS, index).as_string(None)])
+    table = regclass(plan_db, PS, "it's text")
+    assert definition.endswith(f"ON {table} {key}"), definition
+    assert not suggestions(plan_db, query, "seq-scan-selective", "SET max_parallel_workers_per_gather = 0")
+    run(plan_db, sql.SQL("DROP INDEX {}").format(ident(PS, index)))
 
 
 def test_bare_columns_named_like_words_plans_print(plan_db: str, ledger: Ledger) -> None:

@@ -160,7 +160,8 @@ class HealthContext:
     def name(self, *parts: str) -> str:
         """A (schema-)qualified name for messages: each part quoted only where it needs to be.
 
-        Fix SQL never uses this: it composes :class:`psycopg.sql.Identifier` (always quoted).
+        Fix SQL never uses this: it composes :class:`psycopg.sql.Identifier` (always quoted), or, for a
+        new index, takes the index advisor's ``IndexDef.create_sql`` (quoted by PostgreSQL's own rule).
         """
         return ".".join(p if _PLAIN.match(p) and p not in _RESERVED else self.render(sql.Identifier(p)) for p in parts)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from psycopg import sql
 
+from ..advisor.index import IndexDef
 from ..plans.insights._sql import truncate_name
 from ._context import HealthContext, Row
 
@@ -88,14 +89,14 @@ def fk_supporting_indexes(ctx: HealthContext) -> dict[int, list[Row]]:
     return memo(ctx, "fk_supporting_indexes", compute)  # type: ignore[no-any-return]
 
 
-def index_name_for(ctx: HealthContext, schema: str, table: str, columns: list[str]) -> str:
-    """A new index name in PostgreSQL's style (table_col_idx), unused in ``schema``, at most 63 bytes."""
+def _free_index(ctx: HealthContext, ix: IndexDef) -> IndexDef:
+    """``ix`` under a name unused in its schema (and by the other fixes of this run)."""
     # Indexes share their schema's namespace with every relation: sequences, views and composite types too.
-    taken = {r["name"] for r in ctx.rows("relation_names", schema=schema)}
-    taken |= {name for s, name in ctx.proposed_names if s == schema}
-    name = free_name(f"{table}_{'_'.join(columns)}", "_idx", taken)
-    ctx.proposed_names.add((schema, name))
-    return name
+    taken = {r["name"] for r in ctx.rows("relation_names", schema=ix.schema)}
+    taken |= {name for s, name in ctx.proposed_names if s == ix.schema}
+    ix = ix.named(taken)
+    ctx.proposed_names.add((ix.schema, ix.name))
+    return ix
 
 
 def free_name(base: str, suffix: str, taken: Container[str]) -> str:
@@ -111,17 +112,10 @@ def free_name(base: str, suffix: str, taken: Container[str]) -> str:
 
 def create_index_sql(ctx: HealthContext, schema: str, table: str, columns: list[str], *,
                      partitioned: bool = False) -> tuple[str, str]:
-    """CREATE INDEX CONCURRENTLY on ``columns`` (plain on a partitioned table), and the DROP that undoes it."""
-    name = index_name_for(ctx, schema, table, columns)
-    concurrently = sql.SQL("" if partitioned else "CONCURRENTLY ")
-    query = sql.SQL("CREATE INDEX {concurrently}{name} ON {table} ({columns});").format(
-        concurrently=concurrently,
-        name=sql.Identifier(name),
-        table=sql.Identifier(schema, table),
-        columns=sql.SQL(", ").join(sql.Identifier(c) for c in columns),
-    )
-    undo = sql.SQL("DROP INDEX {}{};").format(concurrently, sql.Identifier(schema, name))
-    return ctx.render(query), ctx.render(undo)
+    """The index advisor's CREATE INDEX CONCURRENTLY on ``columns`` (plain on a partitioned table,
+    where CONCURRENTLY is not allowed) under a free name, and the DROP INDEX that undoes it."""
+    ix = _free_index(ctx, IndexDef.on_columns(schema, table, columns))
+    return ix.create_sql(concurrently=not partitioned), ix.drop_sql(concurrently=not partitioned)
 
 
 def drop_index_sql(ctx: HealthContext, ix: Row) -> str:

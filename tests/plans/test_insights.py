@@ -8,12 +8,14 @@ are small hand-made FORMAT JSON plans.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 
+from dbworkbench.advisor.index import IndexDef
 from dbworkbench.plans import parse_plan
 from dbworkbench.plans.insights import CODES, COLUMNS, RULES, Finding, run
 from dbworkbench.plans.insights._base import grade, work_mem_value
@@ -105,7 +107,7 @@ def test_healthy_plan_gets_no_warning(path: Path) -> None:
 def test_planted_seq_scan_names_table_and_column() -> None:
     row = top("seq-scan-selective")
     assert row["node_id"] == 1  # the Parallel Seq Scan under its Gather
-    assert row["suggestion"].endswith("CREATE INDEX CONCURRENTLY ON public.comments (user_id);")
+    assert row["suggestion"].endswith("CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_comments_user_id ON public.comments USING btree (user_id);")
     assert "kept 11" in row["message"]
 
 
@@ -113,16 +115,16 @@ def test_planted_slow_trigger_names_the_unindexed_foreign_key() -> None:
     found = insights_of("slow-trigger")
     first = found.iloc[0]
     assert "comments_user_id_fkey on users" in first["message"]
-    assert "CREATE INDEX CONCURRENTLY ON comments (user_id);" in first["suggestion"]
+    assert "CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_comments_user_id ON comments USING btree (user_id);" in first["suggestion"]
     assert "WHERE conname = 'comments_user_id_fkey'" in first["suggestion"]
     # the cascade's own trigger: comments.parent_id has no index either
-    assert any("CREATE INDEX CONCURRENTLY ON comments (parent_id);" in s for s in found["suggestion"])
+    assert any("CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_comments_parent_id ON comments USING btree (parent_id);" in s for s in found["suggestion"])
 
 
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("index-filter-inefficient", "CREATE INDEX CONCURRENTLY ON public.posts (user_id, view_count);"),
+        ("index-filter-inefficient", "CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_posts_user_id_view_count ON public.posts USING btree (user_id, view_count);"),
         ("sort-spill", "SET work_mem = '16MB';"),
         ("hash-spill", "SET work_mem = '8MB';"),
         ("lossy-bitmap", "SET work_mem = '1MB';"),
@@ -130,7 +132,7 @@ def test_planted_slow_trigger_names_the_unindexed_foreign_key() -> None:
         ("heap-fetches", "VACUUM (ANALYZE) public.users;"),
         ("misestimate", "ANALYZE public.posts_staging;"),
         ("cte-scan-filter", "WITH recent AS NOT MATERIALIZED"),
-        ("rows-discarded", "CREATE INDEX CONCURRENTLY ON public.comments (created_at);"),
+        ("rows-discarded", "CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_comments_created_at ON public.comments USING btree (created_at);"),
         ("loop-amplification", "GROUP BY"),
         ("workers-not-launched", "max_parallel_workers"),
         ("jit-overhead", "SET jit = off"),
@@ -292,7 +294,7 @@ def test_seq_scan_selective_quotes_identifiers() -> None:
               Filter="(oi.\"UserId\" = 42)", Rows_Removed_by_Filter=99_000)
     row = plan_of(scan).insights().iloc[0]
     assert row["code"] == "seq-scan-selective" and row["severity"] == "warning"
-    assert row["suggestion"].endswith('CREATE INDEX CONCURRENTLY ON "Shop"."Order Items" ("UserId");')
+    assert row["suggestion"].endswith('CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_order_items_userid ON "Shop"."Order Items" USING btree ("UserId");')
     assert row["est_saving_ms"] == pytest.approx(40.0 * 99_000 / 99_003, rel=1e-3)
 
 
@@ -307,7 +309,62 @@ def test_index_filter_inefficient() -> None:
               Rows_Removed_by_Filter=9_000)
     row = plan_of(scan).insights().iloc[0]
     assert row["code"] == "index-filter-inefficient"
-    assert "CREATE INDEX CONCURRENTLY ON public.posts (user_id, views);" in row["suggestion"]
+    assert "CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_posts_user_id_views ON public.posts USING btree (user_id, views);" in row["suggestion"]
+
+
+_ADVISOR_CREATE = re.compile(r"CREATE INDEX CONCURRENTLY IF NOT EXISTS (\S+) ON (\S+) USING (\w+) \((.*?)\);")
+
+
+def test_every_suggested_index_is_written_by_the_advisor() -> None:
+    """One source of index advice: each CREATE INDEX the rules suggest on the planted plans is,
+    character for character, what the advisor's IndexDef writes for its table, keys and method."""
+    statements = [stmt for path in PLANTED_FILES for text in parse_plan(path).insights()["suggestion"]
+                  for stmt in re.findall(r"CREATE INDEX[^;]*;", text)]
+    assert len(statements) >= 5, statements  # seq scan, index filter, join, the two foreign keys
+    for stmt in statements:
+        m = _ADVISOR_CREATE.fullmatch(stmt)
+        assert m, stmt
+        name, table, method, keys = m.groups()
+        schema, _, bare = table.rpartition(".")
+        ix = IndexDef(schema, bare, tuple(keys.split(", ")), method)
+        assert ix.name == name and ix.create_sql() == stmt
+
+
+def test_seq_scan_selective_reads_an_initplan_value() -> None:
+    """PostgreSQL 17+ prints a scalar subquery's value as (InitPlan 1).col1: known before the scan, so indexable."""
+    scan = nd("Seq Scan", ms=40.0, rows=1, Relation_Name="posts", Schema="public", Alias="p",
+              Filter="((p.slug)::text = ((InitPlan 1).col1)::text)", Rows_Removed_by_Filter=99_000)
+    row = plan_of(scan).insights().iloc[0]
+    assert row["code"] == "seq-scan-selective"
+    assert row["suggestion"].endswith(
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_posts_slug ON public.posts USING btree (slug);")
+
+
+def test_seq_scan_selective_full_text_gets_the_gin_index() -> None:
+    scan = nd("Seq Scan", ms=40.0, rows=3, Relation_Name="posts", Schema="public", Alias="posts",
+              Filter="(to_tsvector('english'::regconfig, content) @@ plainto_tsquery('english'::regconfig, 'x'::text))",
+              Rows_Removed_by_Filter=99_000)
+    row = plan_of(scan).insights().iloc[0]
+    assert row["suggestion"].endswith("ON public.posts USING gin (to_tsvector('english', content));")
+
+
+def test_trigram_index_says_which_extension_it_needs() -> None:
+    scan = nd("Seq Scan", ms=40.0, rows=3, Relation_Name="posts", Schema="public", Alias="p",
+              Filter="((p.title)::text ~~ '%index%'::text)", Rows_Removed_by_Filter=99_000)
+    row = plan_of(scan).insights().iloc[0]
+    assert "ON public.posts USING gin (title gin_trgm_ops);" in row["suggestion"]
+    assert row["suggestion"].endswith("CREATE EXTENSION IF NOT EXISTS pg_trgm; first if it is not installed.")
+
+
+def test_index_filter_without_index_cond_gives_a_runnable_statement() -> None:
+    """An index read whole for its order: the fix is a statement, not a template with a placeholder."""
+    scan = nd("Index Scan", ms=30.0, rows=5, Relation_Name="posts", Schema="public", Alias="p",
+              Index_Name="posts_created_at_idx", Filter="(p.user_id = 7)", Rows_Removed_by_Filter=9_000)
+    row = plan_of(scan).insights().iloc[0]
+    assert row["code"] == "index-filter-inefficient"
+    assert "CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_posts_user_id ON public.posts USING btree (user_id);" in row[
+        "suggestion"]
+    assert "<" not in row["suggestion"] and "posts_created_at_idx" in row["suggestion"]
 
 
 def test_index_filter_per_loop_lookups_are_not_the_index() -> None:
@@ -426,7 +483,7 @@ def test_cte_scan_filter_charges_the_cte() -> None:
     ("trigger", "expected"),
     [
         ({"Trigger Name": "RI_ConstraintTrigger_a_1", "Constraint Name": "orders_customer_id_fkey",
-          "Relation": "customers"}, "CREATE INDEX CONCURRENTLY ON orders (customer_id);"),
+          "Relation": "customers"}, "CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_orders_customer_id ON orders USING btree (customer_id);"),
         ({"Trigger Name": "RI_ConstraintTrigger_a_2", "Constraint Name": "fk_order_customer",
           "Relation": "customers"}, "WHERE conname = 'fk_order_customer';"),
         ({"Trigger Name": "RI_ConstraintTrigger_c_3", "Constraint Name": "orders_customer_id_fkey",
@@ -511,7 +568,7 @@ def test_constraint_trigger_from_a_text_plan_follows_the_statement() -> None:
 """
     row = parse_plan(text).insights().iloc[0]
     assert row["code"] == "slow-trigger" and row["severity"] == "critical"
-    assert "CREATE INDEX CONCURRENTLY ON attachments (message_id);" in row["suggestion"]
+    assert "CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_attachments_message_id ON attachments USING btree (message_id);" in row["suggestion"]
 
 
 def test_misestimate_of_a_function_scan_sets_its_rows() -> None:
@@ -552,7 +609,7 @@ def test_saving_never_exceeds_the_statement() -> None:
 
 
 @pytest.mark.parametrize("name", ["dbworkbench.plans.insights", "dbworkbench.plans.insights._base",
-                                  "dbworkbench.plans.insights._sql"])
+                                  "dbworkbench.plans.insights._sql", "dbworkbench.plans.insights._index"])
 def test_docstring_examples(name: str) -> None:
     import doctest
     import importlib

@@ -21,7 +21,7 @@ Codes (each is one rule, one module of this package; thresholds are module const
 code                     finding
 ======================== ====================================================================
 seq-scan-selective       a Seq Scan whose Filter keeps <= 10% of the rows it reads (>= 1,000
-                         removed): ``CREATE INDEX CONCURRENTLY`` on the filtered columns
+                         removed): the index advisor's ``CREATE INDEX`` for the Filter
 index-filter-inefficient an index scan whose Filter throws away >= 80% of what the index
                          found: an index that also covers the filtered columns
 misestimate              rows off the estimate by >= 10x where the error starts, when a plan
@@ -68,7 +68,7 @@ in :data:`RULES`. Adding a rule means adding a file and a line.
 >>> found.loc[0, ["code", "severity"]].tolist()
 ['seq-scan-selective', 'warning']
 >>> found.loc[0, "suggestion"].split(": ")[-1]
-'CREATE INDEX CONCURRENTLY ON comments (user_id);'
+'CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_comments_user_id ON comments USING btree (user_id);'
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""SQL the suggestions write: identifiers quoted the PostgreSQL way, index columns read
-from plan expressions, the table behind a foreign key's default name.
+"""SQL the suggestions write: identifiers quoted the PostgreSQL way, columns read from plan
+expressions, the table behind a foreign key's default name. (CREATE INDEX is the index
+advisor's to write: see ``_index``.)
 
 The plans package imports no database driver, so quoting is done here, by
 PostgreSQL's own rule (``quote_identifier`` in ``ruleutils.c``): a name stays bare
@@ -389,17 +390,6 @@ def _condition(toks: list[_Tok], expr: str, side: _Side) -> IndexColumn | None:
     return None
 
 
-#: Most columns a suggested index gets (equality columns, then one range column).
-MAX_INDEX_COLUMNS = 4
-
-
-def pick_columns(cols: list[IndexColumn]) -> list[str]:
-    """Equality (and boolean) columns, then at most one range column: what a B-tree uses best."""
-    eq = [c.element for c in cols if c.kind in ("eq", "bool")]
-    rng = [c.element for c in cols if c.kind == "range"][:1]
-    return (eq + rng)[:MAX_INDEX_COLUMNS]
-
-
 _SYSTEM_SCHEMAS = frozenset({"pg_catalog", "information_schema", "pg_toast"})
 
 
@@ -412,15 +402,6 @@ def can_index(schema: str | None, table: str | None) -> bool:
     if schema in _SYSTEM_SCHEMAS:
         return False
     return not (schema is None and table is not None and table.startswith("pg_"))
-
-
-def create_index(schema: str | None, table: str, columns: list[str]) -> str:
-    """CREATE INDEX CONCURRENTLY (writes continue while it builds) on ``columns`` (already quoted).
-
-    >>> create_index("public", "comments", ["user_id"])
-    'CREATE INDEX CONCURRENTLY ON public.comments (user_id);'
-    """
-    return f"CREATE INDEX CONCURRENTLY ON {qualified(schema, table)} ({', '.join(columns)});"
 
 
 def create_statistics(schema: str | None, table: str, columns: list[str]) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ._base import Finding, fmt_ms, fmt_pct, fmt_rows, view
-from ._sql import can_index, create_index, index_columns, pick_columns, qualified
+from ._index import condition_index, index_sql
 
 if TYPE_CHECKING:
     from .._plan import Plan
@@ -26,7 +26,8 @@ _NODES = ("Index Scan", "Index Only Scan", "Bitmap Heap Scan")
 def index_filter_inefficient(plan: Plan) -> Iterator[Finding]:
     """An Index Scan, Index Only Scan or Bitmap Heap Scan whose Filter removes 1,000 rows or
     more and keeps at most 20% of what the index returned (10 rows or more a loop): an index that also covers the
-    filtered columns returns only the wanted rows. Saving: the scan's own time (with its
+    filtered columns (the index advisor's best candidate for the Index Cond and the Filter together) returns only
+    the wanted rows. Saving: the scan's own time (with its
     Bitmap Index Scans) times the share of rows thrown away.
     """
     v = view(plan)
@@ -42,28 +43,24 @@ def index_filter_inefficient(plan: Plan) -> Iterator[Finding]:
         own = v.num(i, "exclusive_ms") + sum(
             v.num(j, "exclusive_ms") for j in v.subtree(i) if j != i and v.rows[j]["node_type"] == "Bitmap Index Scan"
         )
-        names = {n for n in (r["alias"], r["relation"]) if n}
         cond = r["index_cond"] or r["recheck_cond"]
-        cols = pick_columns(index_columns(cond, names) + index_columns(r["filter"], names))
-        if not can_index(r["schema"], r["relation"]):
-            cols = []
+        both = f"({cond}) AND ({r['filter']})" if cond else r["filter"]
+        ix = condition_index(r["schema"], r["relation"], r["alias"], both)
         indexes = [r["index_name"]] if r["index_name"] else [
             v.rows[j]["index_name"] for j in v.subtree(i) if v.rows[j]["node_type"] == "Bitmap Index Scan" and v.rows[j]["index_name"]
         ]
         used = f" {indexes[0]}" if len(indexes) == 1 else ""
-        if cols and not cond and used:
+        if ix is not None and not cond and used:
             # no Index Cond: the index is read whole, for its order; keep the order, filter first
             fix = (
                 f"The index{used} is read whole for its order (it has no Index Cond) and the Filter "
-                f"throws most rows away: an index that starts with the filtered column"
-                f"{'s' if len(cols) > 1 else ''} and continues with the columns of{used} returns only "
-                f"wanted rows, in the same order: CREATE INDEX CONCURRENTLY ON "
-                f"{qualified(r['schema'], r['relation'])} ({', '.join(cols)}, <columns of{used}>);"
+                f"throws most rows away. An index for the Filter returns only the wanted rows: "
+                f"{index_sql(ix)} Where the Filter compares with =, the key columns of{used} written "
+                f"after its own keep that index's order too (no sort)."
             )
-        elif cols:
+        elif ix is not None:
             fix = (
-                f"Give the index the filtered columns too, so it returns only the rows wanted: "
-                f"{create_index(r['schema'], r['relation'], cols)}"
+                f"Give the index the filtered columns too, so it returns only the rows wanted: {index_sql(ix)}"
                 + (f" (it can then replace{used} if nothing else needs that one)." if used else "")
             )
         else:

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ._base import Finding, PlanView, fmt_ms, fmt_pct, fmt_rows, view
-from ._sql import can_index, create_index, index_columns, pick_columns
+from ._index import condition_index, index_sql
+from ._sql import can_index, index_columns, unquote_ident
 
 if TYPE_CHECKING:
     from .._plan import Plan
@@ -27,9 +28,12 @@ _GROUPING = ("Aggregate", "Group")
 
 
 def _join_index(v: PlanView, i: int) -> str | None:
-    """CREATE INDEX for the join key and the Join Filter's columns, on the joined table that
-    reads the most rows (the index lets the join look up few rows of the large side)."""
+    """CREATE INDEX for the join key and the Join Filter's columns (the index advisor's best
+    candidate for both conditions), on the joined table that reads the most rows (the index
+    lets the join look up few rows of the large side)."""
     r = v.rows[i]
+    key = r["hash_cond"] or r["merge_cond"]
+    both = f"({key}) AND ({r['join_filter']})" if key else r["join_filter"]
     best: tuple[float, str] | None = None
     for side in v.children[i]:
         for j in v.subtree(side):
@@ -37,13 +41,13 @@ def _join_index(v: PlanView, i: int) -> str | None:
             if not s["relation"] or s["node_type"] not in _SCANS or not can_index(s["schema"], s["relation"]):
                 continue
             names = {n for n in (s["alias"], s["relation"]) if n}
-            filtered = [c for c in index_columns(r["join_filter"], names) if not c.element.startswith("(")]
-            if not filtered:
+            filtered = {unquote_ident(c.element) for c in index_columns(r["join_filter"], names) if not c.element.startswith("(")}
+            ix = condition_index(s["schema"], s["relation"], s["alias"], both, using=filtered) if filtered else None
+            if ix is None:
                 continue
-            keys = [c for c in index_columns(r["hash_cond"] or r["merge_cond"], names) if not c.element.startswith("(")]
             size = v.total_rows(j) + v.total_rows(j, "rows_removed_by_filter")
             if best is None or size > best[0]:
-                best = (size, create_index(s["schema"], s["relation"], pick_columns(keys + filtered)))
+                best = (size, index_sql(ix))
     return None if best is None else best[1]
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ._base import Finding, fmt_ms, fmt_pct, fmt_rows, view
-from ._sql import can_index, create_index, index_columns, pick_columns
+from ._index import condition_index, index_sql
 
 if TYPE_CHECKING:
     from .._plan import Plan
@@ -20,7 +20,8 @@ MAX_KEPT_SHARE = 0.10
 
 def seq_scan_selective(plan: Plan) -> Iterator[Finding]:
     """A Seq Scan whose Filter keeps at most 10% of the rows it reads (and removes 1,000 or
-    more): an index on the filtered columns reads only the matching rows. Saving: the scan's
+    more): an index for the Filter, the index advisor's best candidate for it (plain columns, an
+    expression, full-text GIN, ...), reads only the matching rows. Saving: the scan's
     own time (and its Gather's, when it runs in parallel) times the share of rows thrown away.
     """
     v = view(plan)
@@ -35,17 +36,11 @@ def seq_scan_selective(plan: Plan) -> Iterator[Finding]:
         p = v.parent(i)
         if p is not None and v.rows[p]["node_type"] in ("Gather", "Gather Merge") and len(v.children[p]) == 1:
             own += v.num(p, "exclusive_ms")
-        names = {n for n in (r["alias"], r["relation"]) if n}
-        cols = pick_columns(index_columns(r["filter"], names)) if can_index(r["schema"], r["relation"]) else []
-        if cols:
-            fix = (
-                f"Index the filtered column{'s' if len(cols) > 1 else ''} so PostgreSQL reads only the "
-                f"matching rows: {create_index(r['schema'], r['relation'], cols)}"
-            )
+        ix = condition_index(r["schema"], r["relation"], r["alias"], r["filter"])
+        if ix is not None:
+            fix = f"An index for the Filter lets PostgreSQL read only the matching rows: {index_sql(ix)}"
         else:
-            fix = _advisor_fix(r) or (
-                f"An index matching the condition {r['filter']} would let PostgreSQL read only the matching rows."
-            )
+            fix = f"An index matching the condition {r['filter']} would let PostgreSQL read only the matching rows."
         loops = int(v.num(i, "actual_loops"))
         times = ""
         if loops > 1:
@@ -59,15 +54,3 @@ def seq_scan_selective(plan: Plan) -> Iterator[Finding]:
             own * waste,
         )
 
-
-def _advisor_fix(r: dict[str, Any]) -> str | None:
-    """The index advisor's first candidate for the Filter (full-text, trigram, expressions, ...):
-    the one generator of index advice, for conditions the plain-column reading above leaves out."""
-    if not can_index(r["schema"], r["relation"]):
-        return None
-    from ...advisor.candidates import condition_candidates  # here: the advisor imports this package
-
-    found = condition_candidates(r["relation"], r["filter"], schema=r["schema"] or None, alias=r["alias"])
-    if not found:
-        return None
-    return f"An index matching the condition lets PostgreSQL read only the matching rows: {found[0].create_sql()}"

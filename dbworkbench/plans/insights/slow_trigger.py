@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ._base import Finding, fmt_ms, fmt_pct, view
-from ._sql import create_index, fk_from_name, quote_ident, quote_literal
+from ._index import columns_index, index_sql
+from ._sql import fk_from_name, quote_literal
 
 if TYPE_CHECKING:
     from .._plan import Plan
@@ -83,9 +84,10 @@ def slow_trigger(plan: Plan) -> Iterator[Finding]:
                     + (f" in {fk[0]}.{fk[1]}" if fk else "")
                     + "; without an index there that is a scan of the referencing table per row."
                 )
-            if fk:
+            ix = columns_index(None, fk[0], [fk[1]]) if fk else None
+            if ix is not None:
                 fix = (
-                    f"Index the referencing column: {create_index(None, fk[0], [quote_ident(fk[1])])} "
+                    f"Index the referencing column: {index_sql(ix)} "
                     f"(table and column read from the constraint name; confirm with: {_check_query(constraint)})"
                 )
             else:
