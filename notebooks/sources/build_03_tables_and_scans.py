@@ -62,7 +62,7 @@ with pd.option_context('display.max_colwidth', 400, 'display.max_rows', 200):
     display(findings[['check', 'status', 'severity', 'object', 'evidence']])"""),
     md("""## The fixes
 
-Each fix is plain SQL, with every name quoted. Nothing here runs it: read it, try it on a copy first, then run it yourself (`psql -f`, or your migration tool). Index changes use `CONCURRENTLY`, so reads and writes go on meanwhile (run those statements outside a transaction block). Each DROP's recommendation holds the `CREATE INDEX` that undoes it. `ALTER SYSTEM` changes take effect on reload, or, where the recommendation says so, after a restart."""),
+Each fix is plain SQL, every name quoted wherever PostgreSQL needs it (odd characters, upper case, keywords). Nothing here runs it: read it, try it on a copy first, then run it yourself (`psql -f`, or your migration tool). Index changes use `CONCURRENTLY`, so reads and writes go on meanwhile (run those statements outside a transaction block). Each DROP's recommendation holds the `CREATE INDEX` that undoes it. `ALTER SYSTEM` changes take effect on reload, or, where the recommendation says so, after a restart."""),
     code("""script = [f"-- {r.check} ({r.status}): {r.object}\\n{r.fix_sql}" for r in findings.itertuples() if not pd.isna(r.fix_sql)]
 print("\\n\\n".join(script))"""),
     md("""Why each one: the recommendation says what to do and what it costs."""),
