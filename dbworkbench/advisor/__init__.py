@@ -1,16 +1,18 @@
 """The index advisor: candidates from the workload, what-if costing, the best set under a
 storage budget, verified by execution, written as reversible migrations.
 
-Start from :meth:`dbworkbench.Workbench.advise`; the parts are here for those who want them:
+Start from :meth:`dbworkbench.Workbench.advise`, or :class:`Advisor` for advice at several
+budgets from one costing of the workload; the parts are here for those who want them:
 :func:`candidates` (pure: sqlglot), :class:`SchemaInfo`, ``WhatIf`` (what-if costs on a server,
 :mod:`.whatif`), :func:`greedy` and :func:`optimum` (selection over any cost model),
 :class:`Advice`, :class:`IndexDef`.
 """
 
+from ._advise import Advisor
 from .advice import Advice
 from .candidates import candidates, condition_candidates
 from .index import IndexDef
 from .schema import SchemaInfo
 from .select import greedy, optimum
 
-__all__ = ["Advice", "IndexDef", "SchemaInfo", "candidates", "condition_candidates", "greedy", "optimum"]
+__all__ = ["Advice", "Advisor", "IndexDef", "SchemaInfo", "candidates", "condition_candidates", "greedy", "optimum"]

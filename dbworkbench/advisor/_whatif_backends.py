@@ -57,7 +57,15 @@ class HypoBackend:
         self.conn, self.schema = conn, schema
         self.failed: dict[IndexDef, str] = {}
         self._made: dict[IndexDef, tuple[int, str]] = {}
+        self._texts: dict[tuple[IndexDef, str], str] = {}
         self._call("hypopg_reset")
+
+    def _text(self, ix: IndexDef) -> str:
+        """The admitted CREATE INDEX text of ``ix``, once per index (it is made again and again)."""
+        key = (ix, ix.name)
+        if key not in self._texts:
+            self._texts[key] = _admitted(ix, execute=False)
+        return self._texts[key]
 
     def _call(self, function: str, *args: Any) -> list[tuple[Any, ...]]:
         query = sql.SQL("SELECT * FROM {}({})").format(
@@ -71,7 +79,7 @@ class HypoBackend:
             self._call("hypopg_drop_index", self._made.pop(ix)[0])
         for ix in sorted(indexes - self._made.keys() - self.failed.keys(), key=lambda ix: ix.definition):
             try:
-                oid, name = self._call("hypopg_create_index", _admitted(ix, execute=False))[0]
+                oid, name = self._call("hypopg_create_index", self._text(ix))[0]
             except psycopg.Error as err:
                 if self.conn.broken:
                     raise

@@ -18,7 +18,8 @@ at most ``max_width`` wide. An OR's branches give one-key candidates (a BitmapOr
 Pruned (and listed in ``frame.attrs["pruned"]``): a candidate an existing valid index already
 serves (the same method, the candidate's keys leading it with the same expressions and
 operator classes, directions where the candidate sorts, the same predicate, INCLUDE columns
-held); one with all the keys of a unique index among its equality keys; and, where pg_stats knows every key, one whose
+held); one with all the keys of a unique index among its equality keys; one with a key column the table does not
+have (an output alias such as a CTE's ``l_suppkey AS supplier_no`` in its GROUP BY); and, where pg_stats knows every key, one whose
 keys together still match at least :data:`PRUNE_SHARE` of the rows and that serves no sort.
 
 ``score`` = Σ weights of its statements × log10(10 + rows) × (1 − s), where s is the share of
@@ -336,6 +337,16 @@ def _pruned_by(c: _Cand, shapes: list[IndexShape]) -> str | None:
     return None
 
 
+def _not_columns(c: _Cand, info: SchemaInfo) -> str | None:
+    """Why a candidate names a key the table does not have (an output alias read as a column,
+    such as a CTE's ``l_suppkey AS supplier_no`` in its GROUP BY), or None; unknown tables pass."""
+    known = info.table_columns(c.schema, c.table)
+    missing = [k.column for k in c.keys if k.column is not None and k.column not in known]
+    if not known or not missing:
+        return None
+    return f"{qualified(c.schema, c.table)} has no column {', '.join(map(quote_ident, missing))} (an output alias?)"
+
+
 # --------------------------------------------------------------------------- the frame
 
 
@@ -416,7 +427,7 @@ def candidates(
     rows, pruned = [], []
     for cand in merged.values():
         cand.sel, cand.known = _selectivity(info, cand)
-        why = _pruned_by(cand, info.index_shapes(cand.schema, cand.table))
+        why = _not_columns(cand, info) or _pruned_by(cand, info.index_shapes(cand.schema, cand.table))
         if why is None and cand.known and not cand.where and cand.sel >= PRUNE_SHARE and not any(
             k.role in ("sort", "group") for k in cand.keys
         ):

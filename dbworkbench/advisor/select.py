@@ -12,10 +12,12 @@ under ``sum_{i in X} size(i) <= budget_bytes`` and ``len(X) <= max_indexes``.
 Two ways to choose:
 
 - :func:`greedy` (the default): adds the index with the best gain per byte until nothing fits
-  or helps, does the same by plain gain, keeps the better, then improves it by local moves
+  or helps (lazily: a gain found earlier bounds the gain now, since gains shrink as indexes
+  join), does the same by plain gain, keeps the better, then improves it by local moves
   until none lowers the objective: drop one index; swap one for another that serves one of the
   same statements; bring in one that did not fit. Where a newcomer does not fit, the chosen
-  indexes that lose least per byte make room; after each move the freed budget is refilled.
+  indexes that lose least per byte make room. Each round ranks the moves as they stand and
+  refills the freed budget of the best few (``refills``) only: refilling asks the most new costs.
 - :func:`optimum`: an integer program solved by HiGHS (``scipy.optimize.milp``), CoPhy-style:
   each statement picks one *configuration* among {}, each single candidate that helps it, and
   combinations (pairs, triples: up to ``max_width`` indexes) of helpful candidates that together
@@ -44,8 +46,9 @@ answers are remembered, and :attr:`Selection.requests` counts the questions put 
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -214,17 +217,24 @@ _Rank = Callable[[_Workload, float, int], float]
 
 
 def _fill(w: _Workload, rank: _Rank, chosen: frozenset[int], banned: Collection[int] = ()) -> frozenset[int]:
-    """Add the best-ranked index that fits and lowers the objective, until none does."""
+    """Add the best-ranked index that fits and lowers the objective, until none does.
+
+    Lazily: an index's last score bounds its next from above (it helps less once others serve
+    the same statements), so each step asks again only for the indexes whose bound could still
+    beat the best score found in that step, best bound first."""
+    bound: dict[int, float] = {}
     while True:
+        pool = [i for i in w.useful
+                if i not in chosen and i not in banned and bound.get(i, math.inf) > 0 and w.fits(chosen, i)]
+        pool.sort(key=lambda i: -bound.get(i, math.inf))  # stable: among equal bounds, the candidates' order
         best, best_score = None, 0.0
-        for i in w.useful:
-            if i in chosen or i in banned or not w.fits(chosen, i):
-                continue
+        for i in pool:
+            if best is not None and bound.get(i, math.inf) <= best_score:
+                break
             gain = w.change(chosen, add=(i,))
-            if gain > _eps(w.base_cost):
-                score = rank(w, gain, i)
-                if best is None or score > best_score:
-                    best, best_score = i, score
+            bound[i] = score = rank(w, gain, i) if gain > _eps(w.base_cost) else 0.0
+            if score > 0 and (best is None or score > best_score):
+                best, best_score = i, score
         if best is None:
             return chosen
         chosen = chosen | {best}
@@ -236,10 +246,11 @@ def _best_fill(w: _Workload, chosen: frozenset[int], banned: Collection[int] = (
     return min(options, key=lambda x: (w.objective(x), sorted(x)))
 
 
-def _moves(w: _Workload, chosen: frozenset[int]) -> Iterable[frozenset[int]]:
-    """The neighbours local search tries from ``chosen``, each refilled: drop one; swap one for another
-    that serves one of the same statements; bring in one that does not fit. Where the newcomer does not
-    fit, the chosen indexes that lose least per byte leave until it does."""
+def _moves(w: _Workload, chosen: frozenset[int]) -> Iterator[tuple[frozenset[int], frozenset[int]]]:
+    """The neighbours local search tries from ``chosen``, not yet refilled, each with the indexes it
+    took out (kept out of its refill): drop one; swap one for another that serves one of the same
+    statements; bring in one that does not fit. Where the newcomer does not fit, the chosen indexes
+    that lose least per byte leave until it does."""
     loss = {i: -w.change(chosen, drop=(i,)) for i in chosen}
     cheapest = sorted(chosen, key=lambda i: (loss[i] / max(w.size[i], 1), i))
 
@@ -252,27 +263,32 @@ def _moves(w: _Workload, chosen: frozenset[int]) -> Iterable[frozenset[int]]:
         return frozenset(kept)
 
     for i in sorted(chosen):
-        yield _fill(w, _by_ratio, chosen - {i}, banned=(i,))
+        yield chosen - {i}, frozenset((i,))
         partners = {j for s in w.serves[i] for j in w.helps[s]} - chosen
         for j in sorted(partners):
             if j in w.useful and w.fits((), j):
                 rest = room(chosen - {i}, j)
-                yield _fill(w, _by_ratio, rest | {j}, banned=chosen - rest)
+                yield rest | {j}, chosen - rest
     for j in w.useful:
         if j not in chosen and not w.fits(chosen, j) and w.fits((), j):
             rest = room(chosen, j)
-            yield _fill(w, _by_ratio, rest | {j}, banned=chosen - rest)
+            yield rest | {j}, chosen - rest
 
 
-def _improve(w: _Workload, chosen: frozenset[int], max_rounds: int) -> frozenset[int]:
-    """Local search over :func:`_moves`: take the best neighbour (refilled) as long as the objective falls."""
+def _improve(w: _Workload, chosen: frozenset[int], max_rounds: int, refills: int) -> frozenset[int]:
+    """Local search over :func:`_moves`: each round ranks the neighbours by their objective as they are,
+    refills the ``refills`` best (refilling is what costs new requests), and takes the best refilled one
+    as long as the objective falls."""
     current = w.objective(chosen)
     for _ in range(max_rounds):
+        ranked = sorted(((w.objective(move), sorted(move), move, out) for move, out in _moves(w, chosen)),
+                        key=lambda m: (m[0], m[1]))
         best, best_value = None, current - _eps(w.base_cost)
-        for move in _moves(w, chosen):
-            value = w.objective(move)
+        for _value, _order, move, out in ranked[:refills]:
+            filled = _fill(w, _by_ratio, move, banned=out)
+            value = w.objective(filled)
             if value < best_value:
-                best, best_value = move, value
+                best, best_value = filled, value
         if best is None:
             return chosen
         chosen = _best_fill(w, best)
@@ -292,13 +308,15 @@ def greedy(
     progress: bool = False,
     relevant: Mapping[int, Collection[int]] | None = None,
     max_rounds: int = 50,
+    refills: int = 8,
 ) -> Selection:
     """The indexes a greedy pass with swap improvements chooses (see the module's docstring).
 
     ``relevant`` (optional): for each statement, the candidates that may change its cost (for
     example those on the tables it reads); the others are never asked about (a statement missing
-    from it gets none). ``max_rounds``
-    bounds the improvement moves. ``progress`` shows a tqdm counter of cost requests.
+    from it gets none). ``max_rounds`` bounds the improvement moves; ``refills``: how many of each
+    round's neighbours, the best as they stand, are refilled and compared (each refill asks new costs).
+    ``progress`` shows a tqdm counter of cost requests.
 
     >>> class Model:
     ...     def cost(self, statement, indexes):
@@ -313,7 +331,7 @@ def greedy(
     try:
         chosen = _best_fill(w, frozenset())
         if swaps:
-            chosen = _improve(w, chosen, max_rounds)
+            chosen = _improve(w, chosen, max_rounds, refills)
         return w.selection(chosen, started, "greedy")
     finally:
         w.close()

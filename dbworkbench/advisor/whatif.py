@@ -16,7 +16,9 @@ The WhatIf has its own session, so its indexes are never seen by the Workbench's
 
 Costs are cached per statement and *relevant* set: only indexes on tables the statement's plan
 without them reads (or their partition parents) can change it, so ``cost(q, {a, b})`` with ``b``
-on another table is answered from ``cost(q, {a})``. :attr:`WhatIf.requests` counts the cost
+on another table is answered from ``cost(q, {a})``. A set whose plan can be inferred needs no
+EXPLAIN either: when ``q`` with ``{a, b, c}`` used only ``a``, then ``q`` with ``{a, b}`` gets
+the same plan (the planner has fewer plans to choose from, and the one it chose is among them). :attr:`WhatIf.requests` counts the cost
 requests, :attr:`WhatIf.explains` the EXPLAINs of statements actually run.
 
 >>> from dbworkbench.advisor import IndexDef, WhatIf
@@ -99,6 +101,8 @@ class WhatIf:
         self._impl: Backend | None = None
         self._cache: dict[tuple[str, frozenset[IndexDef]], _Costed] = {}
         self._tables: dict[str, frozenset[tuple[str, str]]] = {}
+        #: for :meth:`_inferred`: per statement, the indexes a plan used → the sets costed with that plan
+        self._wider: dict[str, dict[frozenset[IndexDef], list[tuple[frozenset[IndexDef], _Costed]]]] = {}
         self._sizes: dict[IndexDef, int] = {}
         self._failed: dict[IndexDef, str] = {}
 
@@ -181,11 +185,32 @@ class WhatIf:
         self.requests += 1
         return set(self._costed(sql, indexes).used)
 
+    @guarded
+    def tables(self, sql: str) -> frozenset[tuple[str, str]]:
+        """(schema, table) of each table the plan of ``sql`` without new indexes reads, and of the
+        tables they inherit from: only indexes on these can change its cost."""
+        self._explain(sql, frozenset())
+        return self._tables[sql]
+
     def _costed(self, sql: str, indexes: Iterable[IndexDef]) -> _Costed:
         base = self._explain(sql, frozenset())
         tables = self._tables[sql]
         relevant = frozenset(ix for ix in indexes if (ix.schema, ix.table) in tables)
-        return base if not relevant else self._explain(sql, relevant)
+        if not relevant:
+            return base
+        return self._cache.get((sql, relevant)) or self._inferred(sql, relevant) or self._explain(sql, relevant)
+
+    def _inferred(self, sql: str, indexes: frozenset[IndexDef]) -> _Costed | None:
+        """The plan of ``sql`` with ``indexes`` without an EXPLAIN, when one was costed with more of
+        them and used only some of these: with fewer indexes the planner has fewer plans to choose
+        from, the one it chose among them, so it chooses that again."""
+        for used, costed_with in self._wider.get(sql, {}).items():
+            if used <= indexes:
+                for wider, costed in costed_with:
+                    if indexes <= wider:
+                        self._cache[sql, indexes] = costed
+                        return costed
+        return None
 
     def _explain(self, sql: str, indexes: frozenset[IndexDef]) -> _Costed:
         key = (sql, indexes)
@@ -204,6 +229,8 @@ class WhatIf:
         costed = self._cache[key] = _Costed(plan, used)
         if not indexes:
             self._tables[sql] = self._read_tables(plan)
+        elif used or costed.cost == self._cache[sql, frozenset()].cost:  # a plan using none of them must be today's
+            self._wider.setdefault(sql, {}).setdefault(used, []).append((indexes, costed))
         return costed
 
     def _read_tables(self, plan: Plan) -> frozenset[tuple[str, str]]:
@@ -279,14 +306,15 @@ class WhatIf:
         """The planner's estimate of rows the index holds (after its WHERE) and of distinct keys."""
         assert self._conn is not None
         base = f"SELECT 1 FROM {index.qualified_table}" + (f" WHERE {index.where}" if index.where else "")
+        # the top node's rows: a Gather's are the whole table's, its Parallel Seq Scan's one worker's share
+        plan = run_explain(self._conn, self.server, self.target, base, analyze=False)
+        rows = float(plan.nodes.loc[0, "plan_rows"])
         if index.method in ("btree", "hash"):
             try:
                 plan = run_explain(self._conn, self.server, self.target, f"{base} GROUP BY {', '.join(exprs)}", analyze=False)
-                return _scan_rows(plan), float(plan.nodes.loc[0, "plan_rows"])
+                return rows, min(rows, float(plan.nodes.loc[0, "plan_rows"]))
             except psycopg.Error:  # no equality operator for a key type: count rows only
                 pass
-        plan = run_explain(self._conn, self.server, self.target, base, analyze=False)
-        rows = _scan_rows(plan)
         return rows, rows
 
 
@@ -306,11 +334,6 @@ def _alive(conn: psycopg.Connection[Any]) -> bool:
         if conn.pgconn.status == ConnStatus.BAD:
             return False
     return True
-
-
-def _scan_rows(plan: Plan) -> float:
-    scans = plan.nodes.dropna(subset=["relation"])
-    return float(scans["plan_rows"].iloc[-1]) if not scans.empty else float(plan.nodes.loc[0, "plan_rows"])
 
 
 def _type_name(row: Any) -> str:

@@ -78,6 +78,33 @@ def test_per_statement_and_figure(advice) -> None:
     assert any(trace.name == "chosen" for trace in fig.data)
 
 
+def test_one_advisor_gives_advice_at_several_budgets_from_one_costing(advice, worked: str, server) -> None:
+    from dbworkbench.advisor import Advisor
+
+    real = server.name == "pg18"
+    with _db(worked, server) as db:
+        once = db.advise(200, workload=advice.workload, allow_real_indexes=real, progress=False)
+        with Advisor(db, workload=advice.workload, allow_real_indexes=real, progress=False) as advisor:
+            setup = advisor.explains
+            assert setup > 0 and advisor.useful
+            first = advisor.advise(200)
+            # the same advice as db.advise at that budget, its setup counted in the first
+            assert list(first.selected["index_sql"]) == list(once.selected["index_sql"])
+            assert first.relative_cost == pytest.approx(once.relative_cost)
+            assert (first.requests, first.explains) == (once.requests, once.explains)
+            assert first.explains == advisor.explains and first.requests == advisor.requests
+            done = advisor.explains
+            exact = advisor.advise(200, method="optimum")
+            small = advisor.advise(0.05)
+            # later advice costs only what earlier work did not: far fewer EXPLAINs than the setup
+            assert exact.explains == advisor.explains - done - small.explains < setup
+            assert exact.relative_cost <= first.relative_cost + 0.01 and exact.method == "optimum"
+            assert small.relative_cost >= first.relative_cost and small.selected["bytes"].sum() <= 0.05 * 2**20
+        with pytest.raises(wb.WorkbenchError, match="closed: make a new one"):
+            advisor.advise(200)
+        assert advisor.explains >= done  # the counts stay readable after close
+
+
 def test_a_tiny_budget_gives_a_message_not_a_crash(worked: str, server) -> None:
     with _db(worked, server) as db:
         small = db.advise(0.001, allow_real_indexes=server.name == "pg18", progress=False)

@@ -225,6 +225,19 @@ def test_empty_and_unknown_tables() -> None:
         candidates(["SELECT 1"], max_width=0)
 
 
+def test_an_output_alias_is_no_key_column() -> None:
+    """TPC-H Q15's shape: a CTE groups by its output alias; no index on the table names the alias."""
+    query = ("WITH per AS (SELECT user_id AS author, count(*) AS n FROM comments WHERE created_at >= $1 GROUP BY author) "
+             "SELECT * FROM per WHERE n > 3")
+    frame = candidates([query], schema=blog_schema())
+    assert not any("author" in cols for cols in frame["columns"]), list(frame["create_sql"])
+    assert [["created_at"]] == [c for c in frame["columns"] if c == ["created_at"]]
+    pruned = frame.attrs["pruned"]
+    assert pruned["reason"].str.contains('public.comments has no column author').any(), pruned
+    # without the column list (nothing known), it is taken on trust
+    assert any("author" in cols for cols in candidates([query])["columns"])
+
+
 def test_pg_stats_rank_a_selective_key_above_a_weak_one() -> None:
     frame = candidates(["SELECT id FROM comments WHERE user_id = $1", "SELECT id FROM comments WHERE is_approved = false"],
                        schema=blog_schema())

@@ -101,6 +101,39 @@ def test_cost_requests_are_cached_and_counted(db: Workbench) -> None:
         print(f"\n{w!r}")
 
 
+def test_a_plan_that_used_some_of_a_wider_set_answers_its_subsets_without_an_explain(db: Workbench) -> None:
+    by_date = IndexDef.on_columns("public", "comments", ["created_at"])
+    by_post = IndexDef.on_columns("public", "comments", ["post_id"])
+    with WhatIf(db) as w:
+        assert w.tables(BY_COMMENTER) == {("public", "comments")}
+        assert w.used(BY_COMMENTER, [IX_COMMENTER, by_date, by_post]) == {IX_COMMENTER}
+        explains = w.explains
+        # subsets that keep the index the plan used: the same plan, no EXPLAIN
+        inferred = [w.cost(BY_COMMENTER, [IX_COMMENTER, by_date]), w.cost(BY_COMMENTER, [IX_COMMENTER])]
+        assert w.explains == explains
+        # one without it is asked for real
+        w.cost(BY_COMMENTER, [by_date, by_post])
+        assert w.explains == explains + 1
+    with WhatIf(db) as fresh:
+        assert inferred[::-1] == [fresh.cost(BY_COMMENTER, [IX_COMMENTER]), fresh.cost(BY_COMMENTER, [IX_COMMENTER, by_date])]
+        assert fresh.explains == 3  # today's plan, and each set asked for real
+
+
+def test_a_parallel_plan_does_not_shrink_the_estimated_size(db: Workbench) -> None:
+    """A Parallel Seq Scan's rows are one worker's share: the size counts the whole table's (TPC-H's
+    lineitem indexes came out at 0.4 of their real size)."""
+    with WhatIf(db) as serial:
+        expected = serial.estimated_size(IX_COMMENTER)
+    with WhatIf(db) as w:
+        w._session()
+        assert w._conn is not None
+        for setting in ("min_parallel_table_scan_size", "parallel_setup_cost", "parallel_tuple_cost"):
+            w._conn.execute(f"SET {setting} = 0")
+        plan = w.plan("SELECT 1 FROM comments GROUP BY user_id")
+        assert plan.nodes["node_type"].str.contains("Gather").any(), "the plan is parallel"
+        assert w.estimated_size(IX_COMMENTER) == expected
+
+
 def test_a_parameter_statement_gets_a_generic_plan_not_one_time_filter_false(db: Workbench) -> None:
     by_email = "SELECT * FROM users WHERE email = $1 AND id = $2"
     with WhatIf(db) as w:
