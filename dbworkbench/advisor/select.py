@@ -16,7 +16,7 @@ Two ways to choose:
   join), does the same by plain gain, keeps the better, then improves it by local moves
   until none lowers the objective: drop one index; swap one for another that serves one of the
   same statements; bring in one that did not fit. Where a newcomer does not fit, the chosen
-  indexes that lose least per byte make room. Each round ranks the moves as they stand and
+  indexes that lose least per byte once it is in (those it makes redundant first) make room. Each round ranks the moves as they stand and
   refills the freed budget of the best few (``refills``) only: refilling asks the most new costs.
 - :func:`optimum`: an integer program solved by HiGHS (``scipy.optimize.milp``), CoPhy-style:
   each statement picks one *configuration* among {}, each single candidate that helps it, and
@@ -250,13 +250,15 @@ def _moves(w: _Workload, chosen: frozenset[int]) -> Iterator[tuple[frozenset[int
     """The neighbours local search tries from ``chosen``, not yet refilled, each with the indexes it
     took out (kept out of its refill): drop one; swap one for another that serves one of the same
     statements; bring in one that does not fit. Where the newcomer does not fit, the chosen indexes
-    that lose least per byte leave until it does."""
-    loss = {i: -w.change(chosen, drop=(i,)) for i in chosen}
-    cheapest = sorted(chosen, key=lambda i: (loss[i] / max(w.size[i], 1), i))
-
+    that lose least per byte with it leave until it does."""
     def room(rest: frozenset[int], j: int) -> frozenset[int]:
+        """``rest`` less the indexes that lose least per byte once ``j`` is in (those ``j`` makes redundant
+        first), until ``j`` fits."""
+        if w.fits(rest, j):
+            return rest
+        loss = {i: -w.change(rest | {j}, drop=(i,)) for i in rest}
         kept = set(rest)
-        for i in cheapest:
+        for i in sorted(rest, key=lambda i: (loss[i] / max(w.size[i], 1), i)):
             if w.fits(kept, j):
                 break
             kept.discard(i)
