@@ -64,7 +64,9 @@ def test_demo_unindexed_foreign_keys(demo_report: pd.DataFrame) -> None:
     assert set(fks["object"]) == {"public.comments(user_id)", "public.comments(parent_id)"}
     parent = row(fks, "public.comments(parent_id)")
     assert "idx_comments_post_parent (post_id, parent_id) has parent_id in position 2" in parent.evidence
-    assert parent.fix_sql == 'CREATE INDEX CONCURRENTLY "comments_parent_id_idx" ON "public"."comments" ("parent_id");'
+    assert parent.fix_sql == (
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_comments_parent_id ON public.comments USING btree (parent_id);"
+    )
     # comments.post_id leads idx_comments_post_parent: supported
     assert "public.comments(post_id)" not in set(fks["object"])
 
