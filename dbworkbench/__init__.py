@@ -3,7 +3,15 @@
 >>> import dbworkbench as wb
 >>> db = wb.connect()          # the sandbox with the demo database  # doctest: +SKIP
 >>> db.statements().head()     # doctest: +SKIP
+
+Top-level names load lazily (module ``__getattr__``), so ``import dbworkbench.plans``
+brings in no database driver. To add a public name, add one line to ``_LAZY``.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from .errors import (
     ConnectionFailed,
@@ -15,13 +23,41 @@ from .errors import (
     UnsafeStatement,
     WorkbenchError,
 )
-from ._escape import safe_tables
-from .plans import Plan, parse_plan
-from .sandbox import Sandbox
-from .snapshot import Snapshot, SnapshotDelta
-from .workbench import Workbench, connect
+
+if TYPE_CHECKING:
+    from ._escape import safe_tables
+    from .plans import Plan, parse_plan
+    from .sandbox import Sandbox
+    from .snapshot import Snapshot, SnapshotDelta
+    from .workbench import Workbench, connect
 
 __version__ = "0.1.0"
+
+# public name -> the module that defines it; loaded on first attribute access
+_LAZY: dict[str, str] = {
+    "Plan": ".plans",
+    "parse_plan": ".plans",
+    "safe_tables": "._escape",
+    "Sandbox": ".sandbox",
+    "Snapshot": ".snapshot",
+    "SnapshotDelta": ".snapshot",
+    "Workbench": ".workbench",
+    "connect": ".workbench",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dbworkbench' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "ConnectionFailed",
