@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from .advisor.advice import Advice
     from .plans import Plan
+    from .timing import Comparison, SameResults
 
 
 class Workbench:
@@ -165,6 +166,21 @@ class Workbench:
         )
 
     @guarded
+    def lint(self, sql: str) -> pd.DataFrame:
+        """:func:`dbworkbench.sqltools.lint` with this database's catalog: indexes (an existing
+        expression or trigram index silences its finding), column types, NOT NULL (NOT IN becomes
+        NOT EXISTS only where no NULL can change the rows) and table sizes. Reads the catalog only.
+
+        Same columns and dtypes as ``dbworkbench.lint`` (``sqltools.COLUMNS``).
+
+        >>> db.lint("SELECT * FROM users WHERE lower(email) = lower($1)")[["code", "severity"]]  # doctest: +SKIP
+        """
+        from .advisor.schema import SchemaInfo
+        from .sqltools import lint
+
+        return lint(sql, schema=SchemaInfo.read(self))
+
+    @guarded
     def load_demo(self, scale: str = "tiny", *, replace: bool = False, progress: bool = True) -> dict[str, Any]:
         """Load the demo blog database here (a write: the sandbox, or ``allow_writes=True``).
 
@@ -269,6 +285,50 @@ class Workbench:
 
             stmts, reset_at = empty_frame(collectors.STATEMENTS_COLUMNS), None
         return Snapshot(taken_at, stmts, self.tables(), self.indexes(), reset_at)
+
+    @guarded
+    def compare(
+        self, sql_a: str, sql_b: str, params: Sequence[Any] | None = None, *, params_b: Sequence[Any] | None = None,
+        runs: int = 30, warmup: int = 3, max_seconds: float = 60.0, confidence: float = 0.95, progress: bool = True,
+        stop: Any = None, on_run: Any = None, buffers_every: int = 5, check_results: bool = True,
+        allow_side_effects: bool = False,
+    ) -> Comparison:
+        """Time ``sql_b`` (a rewrite) against ``sql_a``: is it really faster, and does it return the same rows?
+
+        Both pass the safety gate; after ``warmup`` runs each they run ``runs`` times each,
+        interleaved (ABBA...), each in a READ ONLY transaction (writes, where allowed, rolled
+        back), all within ``max_seconds``. ``params`` fill ``$n`` (``params_b`` when B's differ);
+        ``stop`` (a threading.Event or a callable) ends the runs early; ``on_run(dict)`` is called
+        after each timed run. Returns a :class:`~dbworkbench.timing.Comparison`: ``.timings``,
+        ``.summary``, ``.verdict`` ("faster" / "slower" / "no detectable difference", or
+        "different results"), ``.verdict_text``, ``.figure()``, ``.plan_diff``, ``.same_results``.
+
+        >>> cmp = db.compare("SELECT * FROM users WHERE lower(email) = 'a@x.org'",
+        ...                  "SELECT * FROM users WHERE email = 'a@x.org'"); cmp.verdict  # doctest: +SKIP
+        """
+        from .timing import compare
+
+        return compare(self, sql_a, sql_b, params, params_b=params_b, runs=runs, warmup=warmup,
+                       max_seconds=max_seconds, confidence=confidence, progress=progress, stop=stop, on_run=on_run,
+                       buffers_every=buffers_every, check_results=check_results, allow_side_effects=allow_side_effects)
+
+    @guarded
+    def same_results(
+        self, sql_a: str, sql_b: str, params: Sequence[Any] | None = None, *, params_b: Sequence[Any] | None = None,
+        ordered: bool | None = None,
+    ) -> SameResults:
+        """Do ``sql_a`` and ``sql_b`` return the same rows? The complete results, as multisets (in
+        order too when both have a top-level ORDER BY, or ``ordered=True``), hashed and streamed on
+        one snapshot, so a result of millions of rows does not fill memory. The answer is true or
+        false, with ``.reason``, ``.rows_a``, ``.rows_b`` and ``.first_differences`` (a DataFrame
+        with ``side``, ``copies``, ``position`` and the differing rows' columns).
+
+        >>> db.same_results("SELECT id FROM users", "SELECT id FROM users WHERE email IS NOT NULL")  # doctest: +SKIP
+        """
+        from .timing import same_results
+
+        return same_results(self.conn, sql_a, sql_b, params, params_b=params_b,
+                            read_only=not self.target.allow_writes, ordered=ordered)
 
 
 def connect(
