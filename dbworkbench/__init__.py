@@ -59,6 +59,13 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext dbworkbench``: the cell magics %%explain, %%lint and %%lab (dbworkbench.widgets.magics)."""
+    from .widgets.magics import load_ipython_extension as load
+
+    load(ipython)
+
+
 __all__ = [
     "ConnectionFailed",
     "ExtensionMissing",
