@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .plans import Plan, parse_plan
     from .sandbox import Sandbox
     from .snapshot import Snapshot, SnapshotDelta
+    from .sqltools import lint
     from .workbench import Workbench, connect
 
 __version__ = "0.1.0"
@@ -43,6 +44,7 @@ _LAZY: dict[str, str] = {
     "SnapshotDelta": ".snapshot",
     "Workbench": ".workbench",
     "connect": ".workbench",
+    "lint": ".sqltools",
 }
 
 
@@ -82,6 +84,7 @@ __all__ = [
     "WorkbenchError",
     "__version__",
     "connect",
+    "lint",
     "parse_plan",
     "safe_tables",
 ]
