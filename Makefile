@@ -5,21 +5,17 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: init speedups lab test lint bench clean-sandbox
+.PHONY: init lab test lint bench clean-sandbox
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "dbworkbench needs Python >= 3.11; set PYTHON=python3.11 or newer"'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet --editable '.[test,speedups]'
+	$(PY) -m pip install --quiet --editable '.[test]'
 	@touch $(STAMP)
 
-# The TEXT plan parser compiled with mypyc and Cython (about 25 s; a no-op while current).
-# Without a C compiler it says so and the parser runs as pure Python.
-speedups: $(STAMP)
-	$(PY) tools/compile_speedups.py
-
-init: $(STAMP) speedups
+# Nothing is compiled: the whole package is plain Python.
+init: $(STAMP)
 
 lab: init
 	$(VENV)/bin/dbworkbench lab
@@ -29,7 +25,7 @@ test: init
 
 lint: init
 	$(PY) -m pip install --quiet ruff mypy
-	$(VENV)/bin/ruff check dbworkbench tests benchmarks tools
+	$(VENV)/bin/ruff check dbworkbench tests benchmarks
 	$(VENV)/bin/mypy dbworkbench
 
 bench: init

@@ -16,16 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import subprocess
-import sys
 import time
 import timeit
 from pathlib import Path
 from typing import Any
 
-from dbworkbench.plans import _speedups, parse_plan
+from dbworkbench.plans import parse_plan
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "plans" / "pev2"
 
@@ -209,8 +206,6 @@ def run(n_nodes: int = 10_000, repeat: int = 5, *, formats: tuple[str, ...] = ("
         nodes = len(parse_plan(source).nodes)
         wall, cpu = best_of(lambda s=source: _with_nodes(parse_plan(s)), repeat)
         what = f"synthetic plan, {fmt} ({len(source) / 1e6:.1f} MB)"
-        if fmt == "TEXT":
-            what += f", {implementation()}"
         results.append((what, nodes, wall, cpu))
     if corpus and CORPUS.is_dir():
         files = [p for p in sorted(CORPUS.rglob("*")) if p.is_file() and not p.name.endswith(("-expect", ".expect", ".sql"))]
@@ -230,21 +225,6 @@ def _with_nodes(plan: Any) -> Any:
     return plan
 
 
-def implementation() -> str:
-    """Which TEXT parser ``parse_plan`` uses here: compiled, or pure Python and why."""
-    states = set(_speedups.status().values())
-    return "compiled parser" if states == {"compiled"} else "pure Python"
-
-
-def pure_text_row(n_nodes: int, repeat: int) -> tuple[str, int, float, float]:
-    """The TEXT measurement in a second process that uses the pure-Python parser."""
-    env = {**os.environ, _speedups.PURE_ENV: "1"}
-    out = subprocess.run([sys.executable, __file__, "--nodes", str(n_nodes), "--repeat", str(repeat), "--text-row"],
-                         env=env, check=True, capture_output=True, text=True).stdout
-    what, nodes, wall, cpu = json.loads(out.splitlines()[-1])
-    return what, nodes, wall, cpu
-
-
 def machine_reference() -> float:
     """Seconds for ``sum(range(1000))`` 10,000 times: about 0.1 s on a recent laptop."""
     return min(timeit.repeat("sum(range(1000))", number=10_000, repeat=3))
@@ -254,21 +234,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--nodes", type=int, default=10_000)
     ap.add_argument("--repeat", type=int, default=10)
-    ap.add_argument("--text-row", action="store_true", help=argparse.SUPPRESS)  # pure_text_row's second process
     args = ap.parse_args()
-    if args.text_row:
-        print(json.dumps(run(args.nodes, args.repeat, formats=("TEXT",), corpus=False)[0]))
-        return
     rows = run(args.nodes, args.repeat)
-    if implementation() != "pure Python":
-        rows.insert(2, pure_text_row(args.nodes, args.repeat))
     w = max(len(r[0]) for r in rows)
     print(f"{'input'.ljust(w)}  {'nodes':>7}  {'wall s':>7}  {'nodes/s':>9}  {'CPU s':>7}  {'nodes/s':>9}")
     for what, nodes, wall, cpu in rows:
         print(f"{what.ljust(w)}  {nodes:>7,}  {wall:>7.3f}  {nodes / wall:>9,.0f}  {cpu:>7.3f}  {nodes / cpu:>9,.0f}")
     if not CORPUS.is_dir():
         print(f"(pev2 corpus not found at {CORPUS})")
-    print(f"TEXT parser: {', '.join(f'{k} {v}' for k, v in _speedups.status().items())}")
     print(f"machine reference: sum(range(1000)) x 10,000 = {machine_reference():.3f} s (about 0.1 s on a recent laptop)")
 
 

@@ -26,7 +26,7 @@ from .errors import (
 
 if TYPE_CHECKING:
     from ._escape import safe_tables
-    from .plans import Plan, parse_plan
+    from .plans import Plan, PlanLog, parse_plan, read_auto_explain
     from .sandbox import Sandbox
     from .snapshot import Snapshot, SnapshotDelta
     from .sqltools import lint
@@ -37,6 +37,8 @@ __version__ = "0.1.0"
 # public name -> the module that defines it; loaded on first attribute access
 _LAZY: dict[str, str] = {
     "Plan": ".plans",
+    "PlanLog": ".plans",
+    "read_auto_explain": ".plans",
     "parse_plan": ".plans",
     "safe_tables": "._escape",
     "Sandbox": ".sandbox",
@@ -72,6 +74,7 @@ __all__ = [
     "ConnectionFailed",
     "ExtensionMissing",
     "Plan",
+    "PlanLog",
     "PlanParseError",
     "QueryTimeout",
     "Sandbox",
@@ -86,5 +89,6 @@ __all__ = [
     "connect",
     "lint",
     "parse_plan",
+    "read_auto_explain",
     "safe_tables",
 ]

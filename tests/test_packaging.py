@@ -18,7 +18,7 @@ def _name(requirement: str) -> str:
 def test_environment_yml_installs_what_pyproject_declares() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
-    declared = project["dependencies"] + extras["test"] + extras["speedups"]
+    declared = project["dependencies"] + extras["test"]
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     listed = [r for r in pip_section if not r.startswith("-")]

@@ -9,7 +9,8 @@ No database driver is imported here: a pasted plan is analysed offline.
 
 from __future__ import annotations
 
+from ._log import PlanLog, read_auto_explain
 from ._parse import parse_plan
 from ._plan import Plan
 
-__all__ = ["Plan", "parse_plan"]
+__all__ = ["Plan", "PlanLog", "parse_plan", "read_auto_explain"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import os
 from typing import Any
 
@@ -10,7 +9,6 @@ from ..errors import PlanParseError
 from ._plan import Plan
 from . import _source, _text
 from ._source import Line
-from ._speedups import compiled
 from ._structured import (
     find_json,
     find_xml,
@@ -22,10 +20,6 @@ from ._structured import (
     parse_yaml,
     top_from_object,
 )
-
-# the mypyc builds of the line cleaner and the TEXT parser when they are current (see _speedups)
-_lines = compiled(_source)
-_reader = compiled(_text)
 
 MAX_INPUT_CHARS = 200_000_000
 
@@ -52,9 +46,6 @@ def parse_plan(source: Any) -> Plan:
     >>> plan.execution_ms
     0.03
     """
-    paused = gc.isenabled()
-    if paused:  # a parse allocates a dict per node and keeps them all: a collection pass would find nothing
-        gc.disable()
     try:
         return _parse(source)
     except PlanParseError:
@@ -68,9 +59,6 @@ def parse_plan(source: Any) -> Plan:
             f"could not read this plan ({type(exc).__name__}: {exc}); please report it with the plan",
             expected="a plan",
         ) from exc
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _parse(source: Any) -> Plan:
@@ -105,10 +93,10 @@ def _parse(source: Any) -> Plan:
     fast = _fast_json(source)
     if fast is not None:
         return fast
-    lines = _lines.split_lines(source)
+    lines = _source.split_lines(source)
     if "plan:" in source:
-        lines, _from_log = _lines.strip_auto_explain(lines)
-    lines = _lines.clean(lines)
+        lines, _from_log = _source.strip_auto_explain(lines)
+    lines = _source.clean(lines)
     if not any(ln[1].strip() for ln in lines):
         raise PlanParseError("the input is empty", line=None, expected="a plan")
     return _dispatch(lines, source)
@@ -131,15 +119,15 @@ def _fast_json(source: str) -> Plan | None:
 def _dispatch(lines: list[Line], source: str) -> Plan:
     # most inputs are TEXT plans: when one starts within the first lines and no
     # JSON, XML or YAML starts before it, there is no need to look further
-    early = _reader._find_root(lines[:_EARLY])
+    early = _text._find_root(lines[:_EARLY])
     if early is not None and not _structured_marker(lines[: early + 1]):
-        return Plan(_reader.parse_text(lines), "text")
+        return Plan(_text.parse_text(lines), "text")
     j = find_json(lines) if ("Node Type" in source or source.lstrip()[:1] in ("[", "{")) else None
     x = find_xml(lines) if ("<explain" in source or "<?xml" in source) else None
     y = find_yaml(lines) if "Node Type:" in source else None
     starts = sorted((i, kind) for i, kind in ((j[0] if j else None, "json"), (x, "xml"), (y, "yaml")) if i is not None)
     first = starts[0][0] if starts else len(lines)
-    if _reader._find_root(lines[:first]) is None:
+    if _text._find_root(lines[:first]) is None:
         error: PlanParseError | None = None
         for i, kind in starts:
             try:
@@ -147,9 +135,9 @@ def _dispatch(lines: list[Line], source: str) -> Plan:
             except PlanParseError as exc:
                 error = error or exc
         # no JSON, XML or YAML plan: a TEXT plan further down, or an error
-        if error is not None and _reader._find_root(lines) is None:
+        if error is not None and _text._find_root(lines) is None:
             raise error
-    return Plan(_reader.parse_text(lines), "text")
+    return Plan(_text.parse_text(lines), "text")
 
 
 _EARLY = 50

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
@@ -295,10 +296,20 @@ class Plan:
         ex = top.get("Execution Time")
         self.execution_ms: float | None = _num(ex if ex is not None else top.get("Total Runtime"))
         self.jit: dict[str, Any] | None = _jit(top.get("JIT"))
-        self.triggers: pd.DataFrame = _triggers(top.get("Triggers"))
         self.planning_buffers: dict[str, Any] | None = _buffers_dict(top.get("Planning"))
         self.serialization: dict[str, Any] | None = _serialization(top.get("Serialization"))
-        self.nodes: pd.DataFrame = self._node_table()
+
+    # The tables are built when first asked for: most of a small plan's parse was building them.
+
+    @cached_property
+    def nodes(self) -> pd.DataFrame:
+        """One row per node (columns in the class docstring)."""
+        return self._node_table()
+
+    @cached_property
+    def triggers(self) -> pd.DataFrame:
+        """One row per trigger: name, relation, constraint, time_ms, calls."""
+        return _triggers(self.raw.get("Triggers"))
 
     # ----------------------------------------------------------------- table
 
@@ -308,63 +319,7 @@ class Plan:
         return [{k: v for k, v in n.items() if k != "Plans"} for n in self._tree.nodes]
 
     def _node_table(self) -> pd.DataFrame:
-        tree = self._tree
-        n = len(tree.nodes)
-        table = _gather(tree.nodes)
-        cols: dict[str, Any] = {}
-        strings = _strings(table[:, [_COL[k] for k in _STRING_COLS.values()]])
-        for col, arr in zip(_STRING_COLS, strings):
-            cols[col] = arr
-        values, missing = _number_block(table[:, [_COL[k] for k in _NUMBER_KEYS]])
-        num = {key: (values[:, j], missing[:, j]) for j, key in enumerate(_NUMBER_KEYS)}
-        floats = {col: num[key] for col, key in _FLOAT_COLS.items()}
-        for col, (a, m) in floats.items():
-            cols[col] = FloatingArray(a, m)
-        ints = {col: num[key] for col, key in _INT_COLS.items()}
-        (hb, hbm), (ab, abm) = num["Hash Batches"], num["HashAgg Batches"]
-        ints["hash_batches"] = (np.where(hbm, ab, hb), hbm & abm)
-        bufs = {col: num[key] for col, key in _BUFFER_COLS.items()}
-        ints.update(bufs)
-        for col, (a, m) in ints.items():
-            cols[col] = _to_int(a, m)
-        cols["io_read_ms"] = FloatingArray(*_sum_cols([num[k] for k in K.IO_READ_KEYS]))
-        cols["io_write_ms"] = FloatingArray(*_sum_cols([num[k] for k in K.IO_WRITE_KEYS]))
-        cols["node_id"] = IntegerArray(np.arange(n, dtype=np.int64), np.zeros(n, dtype=bool))
-        parent = np.array(tree.parent, dtype=np.int64)
-        cols["parent_id"] = IntegerArray(np.maximum(parent, 0), parent < 0)
-        cols["depth"] = IntegerArray(np.array(tree.depth, dtype=np.int64), np.zeros(n, dtype=bool))
-
-        loops, loops_na = ints["actual_loops"]
-        total, total_na = floats["actual_total_ms"]
-        div = process_divisors(tree, self.settings, table[:, _COL["Node Type"]])
-        with np.errstate(all="ignore"):
-            incl = np.where(loops_na, np.nan, np.where(loops == 0, 0.0, total * loops / np.minimum(div, np.maximum(loops, 1))))
-            incl[~loops_na & (loops != 0) & total_na] = np.nan
-            incl[~np.isfinite(incl)] = np.nan
-        attr = attribute(tree, table[:, _COL["Parent Relationship"]])
-        excl = exclusive(incl, attr)
-        denom = float(np.nansum(excl))
-        with np.errstate(all="ignore"):
-            pct = excl * (100.0 / denom) if denom > 0 else np.where(np.isnan(excl), np.nan, 0.0)
-        cols["inclusive_ms"] = _float_array(incl)
-        cols["exclusive_ms"] = _float_array(excl)
-        cols["exclusive_pct"] = _float_array(pct)
-        cols["never_executed"] = BooleanArray(loops == 0, loops_na.copy())
-        a, a_na = floats["actual_rows"]
-        p, p_na = floats["plan_rows"]
-        unknown = a_na | p_na | loops_na | (loops == 0)
-        with np.errstate(all="ignore"):
-            ratio = np.maximum(np.maximum(a, p) / np.maximum(np.minimum(a, p), 1.0), 1.0)
-        ratio[unknown] = np.nan
-        cols["misestimate"] = _float_array(ratio)
-        direction = np.full(n, pd.NA, dtype=object)
-        direction[~unknown & (ratio > 1.0) & (a > p)] = "under"
-        direction[~unknown & (ratio > 1.0) & (a < p)] = "over"
-        cols["misestimate_direction"] = StringArray(direction)
-        for col, (v, m) in bufs.items():
-            ex = exclusive(np.where(m, np.nan, v), attr)
-            cols[col + "_excl"] = _to_int(np.nan_to_num(ex), np.isnan(ex))
-        return pd.DataFrame({name: cols[name] for name, _ in COLUMNS}, copy=False)  # every array is new here
+        return pd.DataFrame(node_columns([self._tree], [self.settings]), copy=False)  # every array is new here
 
     # ----------------------------------------------------------------- insights hook
 
@@ -534,27 +489,116 @@ _KEYS: tuple[str, ...] = (*_STRING_COLS.values(), *_NUMBER_KEYS)
 _COL = {key: j for j, key in enumerate(_KEYS)}
 _NUMBER_KINDS = frozenset({"integer", "floating", "mixed-integer-float", "empty"})
 
-try:  # the C loop behind pd.DataFrame(list_of_dicts); private, so the public route is the fallback
-    from pandas._libs.lib import dicts_to_array as _dicts_to_array  # type: ignore[attr-defined]  # not in pandas-stubs
-except ImportError:  # pragma: no cover - a pandas without it
-    _dicts_to_array = None
+def forest(trees: Sequence[Tree]) -> tuple[Tree, np.ndarray]:
+    """Several flattened plans as one tree of many roots, and where each plan starts in it."""
+    if len(trees) == 1:
+        return trees[0], np.zeros(1, dtype=np.int64)
+    counts = np.array([len(t.nodes) for t in trees], dtype=np.int64)
+    starts = np.cumsum(counts) - counts
+    nodes: list[dict[str, Any]] = []
+    parent: list[int] = []
+    depth: list[int] = []
+    size: list[int] = []
+    for t, at in zip(trees, starts.tolist()):
+        nodes += t.nodes
+        parent += [p + at if p >= 0 else -1 for p in t.parent]
+        depth += t.depth
+        size += t.size
+    return Tree(nodes, parent, depth, size), starts
 
 
-def _gather(nodes: list[dict[str, Any]], *, public: bool = False) -> np.ndarray:
+def _divisors(trees: Sequence[Tree], settings: Sequence[dict[str, Any]], whole: Tree, node_types: np.ndarray) -> np.ndarray:
+    """``process_divisors`` of every plan: in one call when the plans agree on the leader's part."""
+    leaders = {str(s.get("parallel_leader_participation", "on")).lower() for s in settings}
+    if len(leaders) <= 1:
+        return process_divisors(whole, settings[0] if settings else None, node_types)
+    parts, at = [], 0
+    for t, s in zip(trees, settings):
+        parts.append(process_divisors(t, s, node_types[at : at + len(t.nodes)]))
+        at += len(t.nodes)
+    return np.concatenate(parts)
+
+
+def node_columns(trees: Sequence[Tree], settings: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The columns of ``Plan.nodes`` (``COLUMNS``, in order) for one or many plans, stacked.
+
+    Many plans (an auto_explain log) are read as one tree of many roots: each
+    step runs once for all their nodes; ``node_id``, ``parent_id`` and
+    ``exclusive_pct`` stay per plan.
+    """
+    tree, starts = forest(trees)
+    n = len(tree.nodes)
+    counts = np.array([len(t.nodes) for t in trees], dtype=np.int64)
+    start_of = np.repeat(starts, counts)
+    table = _gather(tree.nodes)
+    cols: dict[str, Any] = {}
+    strings = _strings(table[:, [_COL[k] for k in _STRING_COLS.values()]])
+    for col, arr in zip(_STRING_COLS, strings):
+        cols[col] = arr
+    values, missing = _number_block(table[:, [_COL[k] for k in _NUMBER_KEYS]])
+    num = {key: (values[:, j], missing[:, j]) for j, key in enumerate(_NUMBER_KEYS)}
+    floats = {col: num[key] for col, key in _FLOAT_COLS.items()}
+    for col, (a, m) in floats.items():
+        cols[col] = FloatingArray(a, m)
+    ints = {col: num[key] for col, key in _INT_COLS.items()}
+    (hb, hbm), (ab, abm) = num["Hash Batches"], num["HashAgg Batches"]
+    ints["hash_batches"] = (np.where(hbm, ab, hb), hbm & abm)
+    bufs = {col: num[key] for col, key in _BUFFER_COLS.items()}
+    ints.update(bufs)
+    for col, (a, m) in ints.items():
+        cols[col] = _to_int(a, m)
+    cols["io_read_ms"] = FloatingArray(*_sum_cols([num[k] for k in K.IO_READ_KEYS]))
+    cols["io_write_ms"] = FloatingArray(*_sum_cols([num[k] for k in K.IO_WRITE_KEYS]))
+    cols["node_id"] = IntegerArray(np.arange(n, dtype=np.int64) - start_of, np.zeros(n, dtype=bool))
+    parent = np.array(tree.parent, dtype=np.int64)
+    cols["parent_id"] = IntegerArray(np.where(parent < 0, 0, parent - start_of), parent < 0)
+    cols["depth"] = IntegerArray(np.array(tree.depth, dtype=np.int64), np.zeros(n, dtype=bool))
+
+    loops, loops_na = ints["actual_loops"]
+    total, total_na = floats["actual_total_ms"]
+    div = _divisors(trees, settings, tree, table[:, _COL["Node Type"]])
+    with np.errstate(all="ignore"):
+        incl = np.where(loops_na, np.nan, np.where(loops == 0, 0.0, total * loops / np.minimum(div, np.maximum(loops, 1))))
+        incl[~loops_na & (loops != 0) & total_na] = np.nan
+        incl[~np.isfinite(incl)] = np.nan
+    attr = attribute(tree, table[:, _COL["Parent Relationship"]])
+    excl = exclusive(incl, attr)
+    denom = np.repeat(np.add.reduceat(np.nan_to_num(excl), starts) if n else np.zeros(0), counts)  # per plan
+    with np.errstate(all="ignore"):
+        pct = np.where(denom > 0, excl * 100.0 / np.where(denom > 0, denom, 1.0), np.where(np.isnan(excl), np.nan, 0.0))
+    cols["inclusive_ms"] = _float_array(incl)
+    cols["exclusive_ms"] = _float_array(excl)
+    cols["exclusive_pct"] = _float_array(pct)
+    cols["never_executed"] = BooleanArray(loops == 0, loops_na.copy())
+    a, a_na = floats["actual_rows"]
+    p, p_na = floats["plan_rows"]
+    unknown = a_na | p_na | loops_na | (loops == 0)
+    with np.errstate(all="ignore"):
+        ratio = np.maximum(np.maximum(a, p) / np.maximum(np.minimum(a, p), 1.0), 1.0)
+    ratio[unknown] = np.nan
+    cols["misestimate"] = _float_array(ratio)
+    direction = np.full(n, pd.NA, dtype=object)
+    direction[~unknown & (ratio > 1.0) & (a > p)] = "under"
+    direction[~unknown & (ratio > 1.0) & (a < p)] = "over"
+    cols["misestimate_direction"] = StringArray(direction)
+    for col, (v, m) in bufs.items():
+        ex = exclusive(np.where(m, np.nan, v), attr)
+        cols[col + "_excl"] = _to_int(np.nan_to_num(ex), np.isnan(ex))
+    return {name: cols[name] for name, _ in COLUMNS}
+
+
+def _gather(nodes: list[dict[str, Any]]) -> np.ndarray:
     """The ``_KEYS`` properties of every node: an object array, a row per node, NaN where a node lacks one.
 
-    Read node by node, each dict visited once: the dicts lie scattered in
-    memory, and reading key by key (a pass over all nodes per key) took
-    twice as long on a 10,000-node plan. ``public=True`` takes the public
-    pandas route, as when the private helper is missing (tests compare both).
+    Read node by node, each dict visited once (the dicts lie scattered in
+    memory; a pass over all nodes per key took twice as long on a 10,000-node
+    plan), into one flat list that ``np.fromiter`` takes as is (lists stay
+    values, not nested rows).
     """
-    keys = list(_KEYS)
-    if _dicts_to_array is not None and not public:
-        try:
-            return cast(np.ndarray, _dicts_to_array(nodes, keys))
-        except TypeError:  # its signature changed in some pandas: take the public route
-            pass
-    return pd.DataFrame(nodes, columns=keys, dtype=object).to_numpy(dtype=object)
+    keys = _KEYS
+    nan = math.nan
+    flat = [get(k, nan) for get in [n.get for n in nodes] for k in keys]
+    return np.fromiter(flat, dtype=object, count=len(flat)).reshape(len(nodes), len(keys))
 
 
 def _number_block(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

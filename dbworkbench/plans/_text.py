@@ -32,10 +32,6 @@ from typing import Any
 from ..errors import PlanParseError
 from . import _keys as K
 from ._source import Line, is_footer
-from ._speedups import extension
-
-# the C readers of the usual node line and Buffers line (``_scan.pyx``) when built and current
-_C = extension("_scan")
 
 _NUM = r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
 # spaces optional: a mail client may have eaten the one where it wrapped the line
@@ -397,7 +393,7 @@ def _annotation_start(s: str) -> int:
 def parse_node_line(text: str, rel: str | None = None, subplan: str | None = None) -> tuple[dict[str, Any], bool]:
     """A node line without its ``->`` into a node dict, and whether its annotations were complete."""
     k = text.find("  (cost=")
-    numbers = _annotations(text, k) if k > 0 else None
+    numbers = _usual_annotations(text, k) if k > 0 else None
     if numbers is not None:  # the usual "Name  (cost=...) (actual time=...)"
         return _annotated(_named_node(text[:k], rel, subplan), numbers), True
     k = _annotation_start(text)
@@ -470,15 +466,6 @@ def _usual_annotations(s: str, k: int) -> tuple[Any, ...] | None:
                 int(rest[lp + 7 : -1]))
     except ValueError:
         return None
-
-
-def _annotations(s: str, k: int) -> tuple[Any, ...] | None:
-    """``_usual_annotations``, read in C when the C reader is built and the line is in its form."""
-    if _C is not None:
-        got = _C.usual_annotations(s, k)
-        if got is not NotImplemented:
-            return got  # type: ignore[no-any-return]
-    return _usual_annotations(s, k)
 
 
 def _annotated(node: dict[str, Any], numbers: tuple[Any, ...]) -> dict[str, Any]:
@@ -750,12 +737,12 @@ def parse_text(lines: list[Line]) -> dict[str, Any]:
         )
     query = _query_text(lines[:root_at])
     try:
-        return _parse_lines(lines[root_at:], query, strict=True)
+        return _parse_lines(lines[root_at:], *query, strict=True)
     except _Wrapped:
-        return _parse_lines(_join_wrapped(lines[root_at:]), query, strict=False)
+        return _parse_lines(_join_wrapped(lines[root_at:]), *query, strict=False)
 
 
-def _parse_lines(logical: list[Line], query: str | None, *, strict: bool) -> dict[str, Any]:
+def _parse_lines(logical: list[Line], query: str | None, params: str | None, *, strict: bool) -> dict[str, Any]:
     top: dict[str, Any] = {}
     ctx = _Ctx()
     root_line = logical[0]
@@ -777,6 +764,8 @@ def _parse_lines(logical: list[Line], query: str | None, *, strict: bool) -> dic
     top["Plan"] = root
     if query is not None:
         top["Query Text"] = query
+    if params is not None:
+        top["Query Parameters"] = params
     stack: list[_Entry] = [_Entry("node", name_pos, root)]
     handlers = _HANDLERS
     for no, raw in logical[1:]:
@@ -821,19 +810,24 @@ def _find_root(lines: list[Line]) -> int | None:
     return None
 
 
-def _query_text(pre: list[Line]) -> str | None:
+def _query_text(pre: list[Line]) -> tuple[str | None, str | None]:
+    """auto_explain's ``Query Text:`` (over as many lines as the query has) and ``Query Parameters:``."""
     for i, ln in enumerate(pre):
         c = ln[1].strip()
         if c.startswith("Query Text:"):
             base = len(ln[1]) - len(ln[1].lstrip())
             parts = [c[11:].strip()]
+            params = None
             for more in pre[i + 1 :]:
                 t = more[1]
+                if t[base:].startswith("Query Parameters: ") and t[:base].strip() == "":
+                    params = t[base + 18 :].strip()
+                    break
                 parts.append(t[base:] if t[:base].strip() == "" else t.strip())
             while parts and not parts[-1].strip():
                 parts.pop()
-            return "\n".join(p.rstrip() for p in parts)
-    return None
+            return "\n".join(p.rstrip() for p in parts), params
+    return None, None
 
 
 _TOP_TIMES = {
@@ -1143,19 +1137,10 @@ def _shared_only(value: str) -> tuple[int | None, ...] | None:
     return tuple(None if g is None else int(g) for g in m.groups())
 
 
-def _shared(value: str) -> tuple[int | None, ...] | None:
-    """``_shared_only``, read in C when the C reader is built and the value is in its form."""
-    if _C is not None:
-        got = _C.shared_only(value)
-        if got is not NotImplemented:
-            return got  # type: ignore[no-any-return]
-    return _shared_only(value)
-
-
 def _p_buffers(t: dict[str, Any], key: str, value: str, ctx: _Ctx) -> None:
     ctx.has_buffers = True
     t.update(_ZERO_BUFFERS)  # PostgreSQL's JSON has all ten; TEXT shows the non-zero ones
-    shared = _shared(value)
+    shared = _shared_only(value)
     if shared is not None:  # the usual line: shared buffers only
         hit, read, dirtied, written = shared
         if hit is not None:

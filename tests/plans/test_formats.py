@@ -17,7 +17,7 @@ from dbworkbench.errors import PlanParseError
 from dbworkbench.plans import parse_plan
 from dbworkbench.plans._structured import loads
 
-from ._corpus import plan_files
+from ._corpus import SKIP_REASON, plan_files
 
 DATA = Path(__file__).parent / "data"
 QUERIES = ("serial", "parallel", "memoize", "update")
@@ -247,6 +247,7 @@ def test_not_a_plan_in_any_format() -> None:
             parse_plan(source)
 
 
+@pytest.mark.skipif(not plan_files(), reason=SKIP_REASON)
 def test_json_is_read_by_orjson_as_json_reads_it() -> None:
     """Plain JSON goes through orjson; the objects are json's, and what orjson refuses still reads."""
     texts = [p.read_text(encoding="utf-8") for p in plan_files() if p.read_text(encoding="utf-8").lstrip()[:1] in "[{"]

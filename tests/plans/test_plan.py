@@ -102,11 +102,33 @@ def test_raw_nodes_keep_every_property() -> None:
     plan = sample("memoize.json")
     raw = plan.raw_nodes
     assert len(raw) == len(plan.nodes) and all("Plans" not in r for r in raw)
-    memo = next(r for r in raw if r["Node Type"] == "Memoize") if any(r["Node Type"] == "Memoize" for r in raw) else None
     inc = next(r for r in raw if r["Node Type"] == "Incremental Sort")
     assert inc["Presorted Key"] and "Full-sort Groups" in inc
-    assert memo is None or "Cache Hits" in memo
     assert raw[0] is not plan.raw["Plan"], "raw_nodes are copies without Plans"
+
+
+MEMOIZE = """\
+Nested Loop  (cost=0.30..125.50 rows=1000 width=12) (actual time=0.031..2.140 rows=1000 loops=1)
+  ->  Seq Scan on orders o  (cost=0.00..15.00 rows=1000 width=8) (actual time=0.010..0.210 rows=1000 loops=1)
+  ->  Memoize  (cost=0.30..0.40 rows=1 width=4) (actual time=0.001..0.001 rows=1 loops=1000)
+        Cache Key: o.customer_id
+        Cache Mode: logical
+        Hits: 900  Misses: 100  Evictions: 0  Overflows: 0  Memory Usage: 12kB
+        ->  Index Only Scan using customers_pkey on customers c  (cost=0.29..0.39 rows=1 width=4) (actual time=0.004..0.004 rows=1 loops=100)
+              Index Cond: (id = o.customer_id)
+              Heap Fetches: 0
+Planning Time: 0.150 ms
+Execution Time: 2.300 ms"""
+
+
+def test_memoize_node_keeps_its_cache_counters() -> None:
+    plan = parse_plan(MEMOIZE)
+    [memo] = [r for r in plan.raw_nodes if r["Node Type"] == "Memoize"]  # exactly one: fails when the node is lost
+    assert (memo["Cache Key"], memo["Cache Mode"]) == ("o.customer_id", "logical")
+    assert (memo["Cache Hits"], memo["Cache Misses"], memo["Cache Evictions"], memo["Cache Overflows"]) == (900, 100, 0, 0)
+    row = plan.nodes.set_index("node_type").loc["Memoize"]
+    assert int(row["peak_memory_kb"]) == 12 and int(row["actual_loops"]) == 1000
+    assert plan.nodes["node_type"].tolist() == ["Nested Loop", "Seq Scan", "Memoize", "Index Only Scan"]
 
 
 def test_to_json_is_postgres_shape() -> None:
@@ -194,8 +216,8 @@ def test_notebook_summary_shows_insights_escaped() -> None:
     assert "No insights" in healthy
 
 
-def test_node_table_is_the_same_without_pandas_private_reader(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The node table reads node dicts with pandas' private C loop; the public route gives the same table."""
+def test_node_table_of_many_plans_stacks_each_plans_table() -> None:
+    """One node table for many plans (an auto_explain log) is each plan's own table, stacked, row for row."""
     paths = [*sorted(p for p in DATA.glob("*.*") if p.suffix != ".py"), *plan_files()[:60]]
     plans = [parse_plan(path.read_text(encoding="utf-8", errors="replace")) for path in paths]
     assert len(plans) > 20
@@ -203,11 +225,12 @@ def test_node_table_is_the_same_without_pandas_private_reader(monkeypatch: pytes
     odd = {"Plan": {"Node Type": "Seq Scan", "Plan Rows": "12", "Actual Loops": True, "Sort Key": ["a", "b"],
                     "Total Cost": 10**400, "Relation Name": {"x": 1}, "Plans": [{"Node Type": "Result", "Hash Buckets": "7kB"}]}}
     plans.append(parse_plan([odd]))
-    private = [p.nodes for p in plans]
-    monkeypatch.setattr(_plan, "_dicts_to_array", None)
-    for plan, table in zip(plans, private):
-        pd.testing.assert_frame_equal(plan._node_table(), table)
-    assert str(private[-1].loc[0, "sort_key"]) == "a, b"
-    assert pd.isna(private[-1].loc[0, "actual_loops"])  # a bool is not a number
-    assert int(private[-1].loc[0, "plan_rows"]) == 12
-    assert int(private[-1].loc[1, "hash_buckets"]) == 7
+    stacked = pd.DataFrame(_plan.node_columns([p._tree for p in plans], [p.settings for p in plans]))
+    one_by_one = pd.concat([p.nodes for p in plans], ignore_index=True)
+    pd.testing.assert_frame_equal(stacked, one_by_one)
+    assert (stacked["node_id"] == 0).sum() == len(plans)  # node_id and parent_id restart with each plan
+    odd_table = plans[-1].nodes
+    assert str(odd_table.loc[0, "sort_key"]) == "a, b"
+    assert pd.isna(odd_table.loc[0, "actual_loops"])  # a bool is not a number
+    assert int(odd_table.loc[0, "plan_rows"]) == 12
+    assert int(odd_table.loc[1, "hash_buckets"]) == 7
