@@ -13,7 +13,7 @@ from . import collectors
 from ._faults import guarded, usable
 from .errors import ExtensionMissing, UnsafeStatement
 from .server import ServerInfo
-from .snapshot import Snapshot
+from .snapshot import Snapshot, SnapshotDelta
 from .target import CONNECT_TIMEOUT_S, Target, resolve_target
 
 if TYPE_CHECKING:
@@ -329,6 +329,24 @@ class Workbench:
 
         return same_results(self.conn, sql_a, sql_b, params, params_b=params_b,
                             read_only=not self.target.allow_writes, ordered=ordered)
+
+    @guarded
+    def n_plus_one(self, delta: SnapshotDelta | None = None, *, min_calls: int = 100,
+                   max_rows_per_call: float | None = None, tolerance: float = 0.02) -> pd.DataFrame:
+        """N+1 loops: statements called very many times for a few rows each whose calls track another
+        statement's rows, each with the one statement that replaces the loop (``= ANY($n)`` or a JOIN).
+
+        From pg_stat_statements since its last reset, or from ``delta`` (``later - earlier`` snapshots).
+        Columns and dtypes: ``timing.N_PLUS_ONE_COLUMNS`` (child_queryid, child_query, child_calls,
+        rows_per_call, parent_queryid, parent_query, parent_rows, ratio, key_column, any_rewrite,
+        join_rewrite, suggestion).
+
+        >>> db.n_plus_one()[["child_query", "parent_query", "suggestion"]]  # doctest: +SKIP
+        """
+        from .timing import n_plus_one
+
+        statements = delta.statements if delta is not None else self.statements()
+        return n_plus_one(statements, min_calls=min_calls, max_rows_per_call=max_rows_per_call, tolerance=tolerance)
 
 
 def connect(
