@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import sqlglot
 from sqlglot import exp
 
 from ._base import DIALECT, Finding, Query, in_condition, unparen
@@ -22,6 +23,14 @@ def _comparison(node: exp.Expr) -> exp.Expr | None:
     return p if isinstance(p, _COMPARISONS) else None
 
 
+def _same_type(catalog_type: str, to: exp.DataType) -> bool:
+    """Whether the catalog's ``format_type`` text names the type ``to`` (a cast that changes nothing)."""
+    try:
+        return exp.DataType.build(catalog_type, dialect=DIALECT).sql(DIALECT).lower() == to.sql(DIALECT).lower()
+    except (ValueError, sqlglot.errors.SqlglotError):
+        return False
+
+
 def implicit_cast_on_column(q: Query) -> Iterator[Finding]:
     """In a WHERE/ON comparison: a column cast to another type (``created_at::date = $1``,
     ``CAST(id AS text) = $1``), or, with the catalog, an integer column compared with a decimal
@@ -36,7 +45,7 @@ def implicit_cast_on_column(q: Query) -> Iterator[Finding]:
         if cast.to.this in _FREE:
             continue
         info = q.column_info(column)
-        if info is not None and str(info["type"]).lower() == cast.to.sql(DIALECT).lower():
+        if info is not None and _same_type(str(info["type"]), cast.to):
             continue
         to = cast.to.sql(DIALECT).lower()
         yield q.finding(

@@ -13,9 +13,15 @@ CODE = "offset-pagination"
 DEEP_OFFSET = 1000
 
 
-def _next_param(q: Query) -> int:
-    numbers = [int(p.name) for p in q.tree.find_all(exp.Parameter) if p.name.isdigit()]
-    return max(numbers, default=0) + 1
+def _renumber(tree: exp.Expr) -> int:
+    """Number ``tree``'s ``$n`` parameters 1, 2, ... in the order of their numbers (the OFFSET's
+    number is gone); returns how many there are."""
+    found = sorted({int(p.name) for p in tree.find_all(exp.Parameter) if p.name.isdigit()})
+    new = {old: k + 1 for k, old in enumerate(found)}
+    for p in tree.find_all(exp.Parameter):
+        if p.name.isdigit():
+            p.set("this", exp.Literal.number(new[int(p.name)]))
+    return len(found)
 
 
 def keyset(q: Query, select: exp.Select) -> str | None:
@@ -31,14 +37,14 @@ def keyset(q: Query, select: exp.Select) -> str | None:
     if len({bool(o.args.get("desc")) for o in keys}) != 1:
         return None
     desc = bool(keys[0].args.get("desc"))
-    first = _next_param(q)
+    tree = select.copy()
+    tree.set("offset", None)
+    first = _renumber(tree) + 1
     cols = [unparen(o.this).copy() for o in keys]
     params: list[exp.Expr] = [exp.Parameter(this=exp.Literal.number(first + k)) for k in range(len(cols))]
     left: exp.Expr = cols[0] if len(cols) == 1 else exp.Tuple(expressions=cols)
     right: exp.Expr = params[0] if len(params) == 1 else exp.Tuple(expressions=params)
     cond: exp.Expr = exp.LT(this=left, expression=right) if desc else exp.GT(this=left, expression=right)
-    tree = select.copy()
-    tree.set("offset", None)
     tree = tree.where(cond, copy=False)
     return q.rewritten(tree)
 
@@ -63,7 +69,8 @@ def offset_pagination(q: Query) -> Iterator[Finding]:
         form = keyset(q, select)
         fix = (
             f"Keyset pagination reads one page at any depth: {form} -- with the previous page's last "
-            "values of the ORDER BY columns as the new parameters (leave the condition out for the first page)."
+            "values of the ORDER BY columns as the last parameters (the others renumbered from $1 without the "
+            "OFFSET's; leave the condition out for the first page)."
             if form
             else "Keyset pagination: order by a unique key and continue from the previous page's last value "
             "(WHERE key > $last ORDER BY key LIMIT n) instead of skipping rows."
