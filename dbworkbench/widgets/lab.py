@@ -35,6 +35,7 @@ __all__ = ["HISTORY_COLUMNS", "Lab", "LabBusy"]
 HISTORY_COLUMNS: dict[str, str] = {
     "variant": "string",
     "sql": "string",
+    "params": "object",
     "action": "string",
     "runs": "Int64",
     "median_ms": "Float64",
@@ -132,6 +133,21 @@ class Lab:
         self.sql_b = str(row["rewrite"])
         return self.sql_b
 
+    # -- parameters ------------------------------------------------------------------------------
+
+    def sample_params(self, seed: int = 0) -> list[Any] | None:
+        """Values for A's ``$1``, ``$2``, … sampled from the data they are compared with (as the index
+        advisor samples them: ``lower(email) = lower($1)`` gets an e-mail from ``users.email``); sets
+        and returns :attr:`params`. None, leaving ``params`` as it was, when a value cannot be found:
+        give them yourself (``lab.params = [...]``). ``[]`` becomes None (A has no ``$n``)."""
+        from ..advisor._examples import example_params
+
+        with self._busy(_Step("sample")):
+            values = example_params(self.db.conn, self.sql_a, seed=seed)
+        if values is not None:
+            self.params = values or None
+        return values
+
     # -- running ---------------------------------------------------------------------------------
 
     def run(self, which: str = "a") -> Plan:
@@ -197,6 +213,7 @@ class Lab:
         variant      string                  "A" (the statement as given), "B1", "B2", … (each
                                              distinct rewrite, in the order first tried)
         sql          string                  the variant's text
+        params       object                  the values of its ``$1``, ``$2``, … (a list; None: none)
         action       string                  "run" (one EXPLAIN ANALYZE) or "compare" (timed
                                              against A)
         runs         Int64                   timed runs of this variant
@@ -247,7 +264,8 @@ class Lab:
         return {"progress": False, "on_run": on_run}
 
     def _record(self, sql: str, **values: Any) -> None:
-        row = {"variant": self._variant(sql), "sql": sql, "at": pd.Timestamp.now(tz="UTC"), **values}
+        params = None if self.params is None else list(self.params)
+        row = {"variant": self._variant(sql), "sql": sql, "params": params, "at": pd.Timestamp.now(tz="UTC"), **values}
         self._rows.append(row)
 
     def _record_comparison(self, cmp: Any) -> None:

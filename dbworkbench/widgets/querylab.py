@@ -116,6 +116,8 @@ class QueryLab:
             results,
         ])
         self._lint()
+        if params is None:
+            self._sample()
 
     # -- what a notebook sees ------------------------------------------------------------------
 
@@ -126,6 +128,18 @@ class QueryLab:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
+
+    def run(self) -> None:
+        """What the Run button does, waiting for it: each variant EXPLAIN ANALYZEd once."""
+        self._start("run", self._run)
+        self.wait()
+
+    def compare(self) -> Any:
+        """What the Compare button does, waiting for it; returns the Comparison (None if it failed:
+        the status line says why)."""
+        self._start("compare", self._compare)
+        self.wait()
+        return self.lab.comparison
 
     def wait(self, timeout: float | None = None) -> None:
         """Wait for the Run or Compare in progress (if any) to finish."""
@@ -155,6 +169,21 @@ class QueryLab:
         self.findings.children = tuple(rows)
         self.status.value = _html.message(f"{len(found)} finding(s) in A")
 
+    def _sample(self) -> None:
+        """For ``$n`` text without params: values sampled from the data, said in the status line."""
+        try:
+            values = self.lab.sample_params()
+        except (WorkbenchError, psycopg.Error) as err:
+            values, note = None, f" ({err})"
+        else:
+            note = ""
+        if values:
+            self.status.value += _html.message(f"$1 … ${len(values)} sampled from the data: {values}; "
+                                               "set ql.lab.params = [...] for others")
+        elif values is None and "$" in self.lab.sql_a:
+            self.status.value += _html.message(f"A has $n parameters and no values could be sampled{note}: "
+                                               "set ql.lab.params = [...] before Run or Compare", tone="warning")
+
     def _apply(self, i: int) -> None:
         try:
             self.editor_b.value = self.lab.apply(i)
@@ -182,7 +211,7 @@ class QueryLab:
                 self.status.value = _html.message(f"{action} failed: {type(err).__name__}: {err}", tone="error")
             finally:
                 self._set_running(False)
-                self.history_view.value = _html.table(self.lab.history.drop(columns=["sql"]).iloc[::-1])
+                self.history_view.value = _html.table(self.lab.history.iloc[::-1])  # newest first
 
         self._thread = threading.Thread(target=body, name=f"querylab-{action}", daemon=True)
         self._thread.start()

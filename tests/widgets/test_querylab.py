@@ -42,24 +42,28 @@ def test_opening_lints_and_apply_puts_the_rewrite_into_b(db: wb.Workbench) -> No
     assert len(ql.apply_buttons) == len(found) == len(ql.findings.children)
     for button, rewrite in zip(ql.apply_buttons, found["rewrite"]):
         assert button.disabled == pd.isna(rewrite)  # Apply only where the fix is mechanical
-    with_rewrite = [i for i, r in enumerate(found["rewrite"]) if pd.notna(r)]
-    assert with_rewrite, f"no finding of {list(found['code'])} carries a rewrite"
-    i = with_rewrite[0]
-    ql.apply_buttons[i].click()
-    assert ql.editor_b.value == found.loc[i, "rewrite"] == ql.lab.sql_b
-    assert "rewrite" in ql.status.value
+    assert "select-star" in ql.findings.children[0].children[1].value
+
+    ql = QueryLab(db, COUNTED)
+    found = ql.lab.findings
+    assert found is not None and list(found["code"]) == ["count-for-existence"]
+    assert not ql.apply_buttons[0].disabled
+    ql.apply_buttons[0].click()
+    assert ql.editor_b.value == found.loc[0, "rewrite"] == ql.lab.sql_b
+    assert "EXISTS" in ql.editor_b.value.upper() and "count-for-existence" in ql.status.value
 
 
-def test_compare_shows_verdict_same_results_figure_and_history(db: wb.Workbench) -> None:
+def test_lint_apply_compare_shows_verdict_same_results_figure_and_history(db: wb.Workbench) -> None:
     ql = QueryLab(db, COUNTED, runs=6)
-    ql.editor_b.value = EXISTS
-    assert ql.lab.sql_b == EXISTS  # the editor and the lab stay in step
+    ql.apply_buttons[0].click()  # count(*) > 0 → EXISTS
+    rewrite = ql.lab.sql_b
     ql.compare_button.click()
     assert ql.stop_button.disabled is False or not ql.lab.running  # Stop is live while it runs
     ql.wait(120)
     assert not ql.lab.running and ql.lab.error is None, ql.status.value
     cmp = ql.lab.comparison
-    assert cmp is not None and cmp.verdict in ("faster", "slower", "no detectable difference")
+    assert cmp is not None and cmp.sql_b == rewrite
+    assert cmp.verdict in ("faster", "slower", "no detectable difference")
     assert cmp.verdict in ql.verdict.value and "median_ms" in ql.verdict.value
     assert "same results: yes" in ql.same.value
     assert "application/vnd.plotly.v1+json" in _text(ql.figure)
@@ -70,12 +74,17 @@ def test_compare_shows_verdict_same_results_figure_and_history(db: wb.Workbench)
     assert history.dtypes.astype(str).to_dict() == HISTORY_COLUMNS
     row = history.iloc[-1]
     assert (row["variant"], row["action"], row["runs"], row["same_results"], row["stopped"]) == ("B1", "compare", 6, True, False)
+    assert row["sql"] == rewrite and row["verdict"] == cmp.verdict
     assert row["ratio"] == pytest.approx(row["median_ms"] / row["baseline_ms"])
-    assert row["verdict"] == cmp.verdict
     assert "B1" in ql.history_view.value
     assert not ql.compare_button.disabled and ql.stop_button.disabled
+    ql.editor_b.value = EXISTS  # another variant: B2
+    ql.compare_button.click()
+    ql.wait(120)
+    assert list(ql.history["variant"]) == ["B1", "B2"] and ql.history["same_results"].all()
 
 
+@pytest.mark.filterwarnings("ignore::dbworkbench.timing.WrongResults")  # compare warns too; the widget shows it
 def test_a_wrong_rewrite_is_flagged_loudly(db: wb.Workbench) -> None:
     ql = QueryLab(db, EXISTS, runs=4)
     ql.editor_b.value = EXISTS + " AND u.is_active"  # faster or not, it drops the inactive users
@@ -148,6 +157,26 @@ def test_everything_shown_is_escaped(db: wb.Workbench) -> None:
     shown = [ql.status.value, ql.history_view.value] + [
         child.value for row in ql.findings.children for child in getattr(row, "children", [row]) if hasattr(child, "value")
         and isinstance(child.value, str)]
+    assert "username" in ql.history_view.value  # the variants' text is shown, escaped
+    shown += [output["data"]["text/html"] for output in ql.plans.outputs]
     for html in shown:
         assert "<script" not in html and "<img" not in html and "$" not in html
+    assert "&lt;img" in ql.history_view.value and "&#36;x&#36;" in ql.history_view.value
     assert "tex2jax_ignore" in ql.history_view.value
+
+
+def test_a_statement_with_parameters_gets_values_from_the_data(db: wb.Workbench) -> None:
+    """pg_stat_statements text ($1, $2, ...): values sampled from the columns they are compared with."""
+    lab = Lab(db, "SELECT * FROM users WHERE lower(email) = lower($1)", "SELECT * FROM users WHERE email = $1")
+    values = lab.sample_params()
+    assert values is not None and len(values) == 1 and lab.params == values
+    stored = db.conn.execute("SELECT count(*) FROM users WHERE email = %s", values).fetchone()
+    assert stored == (1,)  # a real e-mail, as stored
+    cmp = lab.compare(runs=4, warmup=1, progress=False)
+    assert cmp.same_results.same  # the stored spelling: both find the one user
+    assert lab.history.iloc[-1]["same_results"] == True  # noqa: E712
+    assert lab.history.iloc[-1]["params"] == values
+    ql = QueryLab(db, "SELECT id FROM posts WHERE user_id = $1 ORDER BY created_at DESC LIMIT $2")
+    assert ql.lab.params is not None and ql.lab.params[1] == "20"  # sampled on opening
+    assert "sampled" in ql.status.value
+    assert Lab(db, "SELECT $1::int + 1").sample_params() is None  # compared with no column: no guess
