@@ -18,6 +18,15 @@ def data_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "data"
 
 
+@cache
+def notebooks_dir() -> Path:
+    """The curated notebooks: shipped in the wheel (``_notebooks``), or the repository's ``notebooks/``."""
+    packaged = Path(__file__).parent / "_notebooks"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "notebooks"
+
+
 def home_dir() -> Path:
     """Where the sandbox keeps its data directory: ``$DBWORKBENCH_HOME`` or the user data dir."""
     override = os.environ.get("DBWORKBENCH_HOME")

@@ -439,7 +439,8 @@ def _print_findings(report: pd.DataFrame) -> None:
 @click.option("--scale", type=click.Choice(["tiny", "small", "medium"]), default="small", show_default=True)
 @click.option("--iterations", type=int, default=500, show_default=True, help="Workload statements to run first (0: none).")
 @click.option("--notebooks", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder to open (default: the repository's notebooks/).")
+              help="Folder to open (default: the repository's notebooks/; from an installed wheel, "
+                   "$DBWORKBENCH_HOME/notebooks, where the curated notebooks are copied if missing).")
 @click.option("--port", type=int, default=8888, show_default=True)
 @click.option("--no-lab", is_flag=True, help="Prepare the sandbox and demo, but don't start JupyterLab.")
 @clean_errors
@@ -448,6 +449,8 @@ def lab(scale: str, iterations: int, notebooks: Path | None, port: int, no_lab: 
     from .datasets.demo import demo_is_loaded
     from .datasets.workload import run_workload
 
+    folder = _lab_folder(notebooks)
+    click.echo(f"notebooks: {folder} ({len(list(folder.glob('*.ipynb')))} notebooks)")
     db = _open_sandbox_empty()
     click.echo(f"sandbox: {db.target.display}")
     if not demo_is_loaded(db.conn):
@@ -458,11 +461,30 @@ def lab(scale: str, iterations: int, notebooks: Path | None, port: int, no_lab: 
     click.echo(f"demo database ready: {_sandbox_url()}")
     if no_lab:
         return
-    folder = notebooks or Path(__file__).resolve().parent.parent / "notebooks"
     args = [sys.executable, "-m", "jupyterlab", f"--notebook-dir={folder}", f"--port={port}", "--ip=127.0.0.1", "--no-browser"]
     if os.name == "posix" and os.geteuid() == 0:
         args.append("--allow-root")
     os.execv(sys.executable, args)
+
+
+def _lab_folder(chosen: Path | None) -> Path:
+    """The folder JupyterLab opens: the repository's notebooks/ in a checkout; else a folder of the user's
+    (``--notebooks``, default ``$DBWORKBENCH_HOME/notebooks``) that gets a copy of each shipped notebook it lacks."""
+    import shutil
+
+    from ._paths import home_dir, notebooks_dir
+
+    shipped = notebooks_dir()
+    if chosen is None and shipped.name == "notebooks":  # a checkout: open the notebooks in place
+        return shipped
+    folder = chosen or home_dir() / "notebooks"
+    if not shipped.is_dir():
+        raise WorkbenchError(f"the curated notebooks are missing from this install ({shipped}); reinstall dbworkbench")
+    folder.mkdir(parents=True, exist_ok=True)
+    for nb in sorted(shipped.glob("*.ipynb")):
+        if not (folder / nb.name).exists():  # never overwrite the user's edited copy
+            shutil.copyfile(nb, folder / nb.name)
+    return folder
 
 
 def _sandbox_url() -> str:
@@ -512,6 +534,26 @@ def advise_command(dsn: str | None, budget_mb: float, top: int, min_calls: int, 
         click.echo(f"wrote {up} and {down}", err=True)
 
 
+def _explain_log(path: Path, fmt: str, top: int) -> None:
+    from .plans import read_auto_explain
+
+    log = read_auto_explain(path, progress=fmt == "text" and sys.stderr.isatty())
+    slow = log.slowest(top)
+    if fmt == "json":
+        unreadable = log.unreadable.astype({"logged_at": "string"})
+        click.echo(json.dumps({"entries": log.entries, "plans": _records(slow), "unreadable": _records(unreadable)},
+                              ensure_ascii=False))
+        return
+    click.echo(f"{log.entries:,} auto_explain entries in {path}: {len(log):,} read, {len(log.unreadable):,} unreadable")
+    for r in log.unreadable.head(5).to_dict("records"):
+        click.echo(f"  unreadable entry at line {r['line']}: {r['error']}")
+    if not len(slow):
+        click.echo("no plans: is auto_explain loaded, with auto_explain.log_min_duration set?")
+        return
+    click.echo(f"\nSlowest {len(slow)} plans (`dbworkbench explain FILE` on one entry shows its tree):")
+    _print_frame(slow, "table", ["plan_id", "logged_at", "duration_ms", "nodes", "top_insight", "query"])
+
+
 def _records(frame: pd.DataFrame) -> Any:
     return json.loads(frame.to_json(orient="records", date_format="iso", default_handler=str))
 
@@ -530,21 +572,31 @@ _EXPLAIN_FLAGS = {"analyze=False": "--no-analyze", "allow_writes=True": "--allow
 @click.option("--allow-side-effects", is_flag=True,
               help="With --sql: run calls whose effects a rollback does not undo (nextval, advisory locks, VOLATILE functions).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--top", type=click.IntRange(min=1), default=5, show_default=True, help="Nodes to list by exclusive time.")
+@click.option("--top", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Nodes to list by exclusive time (with --log: plans to list by duration).")
+@click.option("--log", "log_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Read every plan of an auto_explain log and list the slowest with their top insight.")
 @clean_errors
 def explain_command(source: Any, sql_text: str | None, dsn: str | None, no_analyze: bool, allow_writes: bool,
-                    allow_side_effects: bool, fmt: str, top: int) -> None:
+                    allow_side_effects: bool, fmt: str, top: int, log_file: Path | None) -> None:
     """Read a plan and print its tree, the nodes that take the most time, and the insights.
 
     FILE holds EXPLAIN output in any format (TEXT as psql prints it, JSON, YAML, XML, an
     auto_explain log line); - reads it from stdin. With --sql the statement is run through
     EXPLAIN (ANALYZE, BUFFERS) instead, inside a transaction that is rolled back.
     --format json prints {"nodes": [...], "insights": [...]} (missing values are null).
+    With --log FILE, every auto_explain plan in the server log FILE is read and the --top
+    slowest are listed with their most severe insight (--format json: {"plans": [...]}).
     """
 
     from .plans import parse_plan
     from .plans.figure import node_labels
 
+    if log_file is not None:
+        if source is not None or sql_text is not None or no_analyze or allow_writes or allow_side_effects:
+            raise click.UsageError("--log FILE reads a server log: give no plan FILE, --sql or its flags with it")
+        _explain_log(log_file, fmt, top)
+        return
     if (source is None) == (sql_text is None):
         raise click.UsageError('give a plan FILE (or - to read stdin), or --sql "SELECT ..."')
     if (no_analyze or allow_writes or allow_side_effects) and sql_text is None:

@@ -252,6 +252,8 @@ RECIPES: dict[str, list[Call]] = {
              lambda db, c: _with_connect(c, lambda other: other.settings(), statement_timeout_ms=1000)),
     ],
     "dbworkbench.parse_plan": [Call("wb.parse_plan(json)", lambda db, c: wb.parse_plan(_PLAN_JSON).nodes)],
+    "dbworkbench.read_auto_explain": [Call("wb.read_auto_explain(log)", lambda db, c: wb.read_auto_explain(
+        "2026-01-01 00:00:00 UTC [1] LOG:  duration: 1.0 ms  plan:\n\t" + _PLAN_JSON).nodes)],
     "dbworkbench.safe_tables": [Call("wb.safe_tables()", lambda db, c: wb.safe_tables())],
 }
 

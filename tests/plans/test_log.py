@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import tempfile
@@ -129,3 +130,23 @@ def test_not_a_log_and_empty_log() -> None:
 def test_segments_cover_text_and_json_under_several_prefixes() -> None:
     assert {fmt for _, fmt in SEGMENTS} == {"text", "json"}
     assert len({p for p, _ in SEGMENTS}) >= 4
+
+
+def test_cli_explain_log_lists_the_slowest(log_text: str, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from dbworkbench.cli import main
+
+    path = tmp_path / "postgresql.log"
+    path.write_text(log_text)
+    n = len(entries(log_text))
+    out = CliRunner().invoke(main, ["explain", "--log", str(path), "--top", "3"])
+    assert out.exit_code == 0, out.output
+    assert f"{n:,} auto_explain entries in {path}: {n:,} read, 0 unreadable" in out.output
+    data = CliRunner().invoke(main, ["explain", "--log", str(path), "--top", "3", "--format", "json"])
+    doc = json.loads(data.output)
+    slowest = sorted((float(re.search(r"duration: (\S+) ms", e).group(1)) for e in entries(log_text)), reverse=True)[:3]  # type: ignore[union-attr]
+    assert [p["duration_ms"] for p in doc["plans"]] == slowest and doc["entries"] == n
+    assert all(str(round(d, 3)) in out.output for d in slowest)
+    bad = CliRunner().invoke(main, ["explain", "--log", str(path), "--sql", "SELECT 1"])
+    assert bad.exit_code == 2 and "--log FILE reads a server log" in bad.output

@@ -13,7 +13,7 @@ import pytest
 
 import dbworkbench.plans
 from dbworkbench.plans import Plan, parse_plan
-from dbworkbench.plans import _parse, _plan
+from dbworkbench.plans import _log, _parse, _plan
 from dbworkbench.plans._plan import COLUMNS
 
 from ._corpus import plan_files
@@ -195,14 +195,14 @@ def test_no_database_driver_imported() -> None:
                 assert not name.startswith(("dbworkbench.explain", "dbworkbench.target", "dbworkbench.sandbox")), f"{path.name} imports {name}"
 
 
-@pytest.mark.parametrize("module", [dbworkbench.plans, _parse, _plan])
+@pytest.mark.parametrize("module", [dbworkbench.plans, _parse, _plan, _log])
 def test_docstring_examples(module: object) -> None:
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)  # type: ignore[arg-type]
     assert result.failed == 0 and result.attempted > 0
 
 
 def test_public_names() -> None:
-    assert dbworkbench.plans.__all__ == ["Plan", "parse_plan"]
+    assert dbworkbench.plans.__all__ == ["Plan", "PlanLog", "parse_plan", "read_auto_explain"]
     assert isinstance(parse_plan("Result  (cost=0.00..0.01 rows=1 width=4)"), Plan)
     assert isinstance(sample("serial.yaml").nodes, pd.DataFrame)
 
