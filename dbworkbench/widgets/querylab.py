@@ -12,6 +12,7 @@ Every text shown as HTML is escaped and kept from MathJax (``dbworkbench._escape
 
 from __future__ import annotations
 
+import ast
 import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -77,6 +78,9 @@ class QueryLab:
         self.max_seconds = widgets.BoundedFloatText(value=max_seconds or 0.0, min=0.0, max=86_400.0,
                                                     description="max s", tooltip="time budget (0: db.compare's default)",
                                                     layout=widgets.Layout(width="11em"))
+        self.params = widgets.Text(value="", description="$n values", placeholder="[42, 'a@b.c']  (a Python list)",
+                                   tooltip="the values of $1, $2, … for both variants", layout=widgets.Layout(width="100%"))
+        self.params.observe(lambda change: self._set_params(change["new"]), "value")
         self.run_button = widgets.Button(description="Run", tooltip="EXPLAIN ANALYZE A and B once (rolled back)",
                                          icon="play")
         self.compare_button = widgets.Button(description="Compare", button_style="primary",
@@ -107,6 +111,7 @@ class QueryLab:
             widgets.HBox([self.lint_button]),
             self.findings,
             self.editor_b,
+            self.params,
             widgets.HBox([self.run_button, self.compare_button, self.stop_button, self.runs, self.max_seconds,
                           self.progress]),
             self.status,
@@ -118,6 +123,7 @@ class QueryLab:
         self._lint()
         if params is None:
             self._sample()
+        self._show_params()
 
     # -- what a notebook sees ------------------------------------------------------------------
 
@@ -179,10 +185,29 @@ class QueryLab:
             note = ""
         if values:
             self.status.value += _html.message(f"$1 … ${len(values)} sampled from the data: {values}; "
-                                               "set ql.lab.params = [...] for others")
+                                               "change them in the $n values field")
         elif values is None and "$" in self.lab.sql_a:
             self.status.value += _html.message(f"A has $n parameters and no values could be sampled{note}: "
-                                               "set ql.lab.params = [...] before Run or Compare", tone="warning")
+                                               "write them in the $n values field before Run or Compare", tone="warning")
+
+    def _show_params(self) -> None:
+        values = self.lab.params
+        self._shown_params = "" if values is None else repr(list(values))
+        self.params.value = self._shown_params
+
+    def _set_params(self, text: str) -> None:
+        """The params field, read as a Python literal (never evaluated as code)."""
+        if text == getattr(self, "_shown_params", None):
+            return
+        try:
+            values = ast.literal_eval(text) if text.strip() else None
+            if values is not None and (isinstance(values, str | bytes) or not isinstance(values, list | tuple)):
+                raise ValueError("not a list")
+        except (ValueError, SyntaxError):
+            self.status.value = _html.message("$n values: write a Python list of literals, e.g. [42, 'a@b.c']", tone="error")
+            return
+        self.lab.params = None if values is None else list(values)
+        self.status.value = _html.message(f"$n values set: {self.lab.params}")
 
     def _apply(self, i: int) -> None:
         try:
@@ -202,6 +227,7 @@ class QueryLab:
                                               tone="warning")
             return
         self._set_running(True)
+        self._show_params()  # lab.params may have been set in code
         self.status.value = _html.message(f"{action} …")
 
         def body() -> None:

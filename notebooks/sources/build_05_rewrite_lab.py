@@ -51,7 +51,7 @@ The first offender lint has something to say about. In the lab:
 - **A** is the statement, with its findings below it. **Apply** puts a finding's rewrite into **B** (where lint has a mechanical one); otherwise write B yourself from the suggestion.
 - **Run** explains both once with `EXPLAIN ANALYZE` (rolled back) and shows their plans and the plan diff. **Compare** times A and B interleaved after warm-ups, with a progress bar; **Stop** ends a long comparison after the run in progress.
 - The verdict says whether B is faster, slower, or not detectably different at 95 % confidence; the same-results line says whether B returns exactly A's rows, and shows the first rows that differ when it does not.
-- `pg_stat_statements` shows constants as `$1`, `$2`, …: the lab samples values for them from the columns they are compared with (the status line shows them). Set `lab.lab.params = [...]` for others."""),
+- `pg_stat_statements` shows constants as `$1`, `$2`, …: the lab samples values for them from the columns they are compared with (the status line shows them, and the `$n values` field holds them: write others there as a Python list)."""),
     code("""worst = None
 if offenders is not None:
     worst = next((q for q, f in zip(offenders['query'], offenders['findings']) if f), None)

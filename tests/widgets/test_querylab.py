@@ -180,3 +180,17 @@ def test_a_statement_with_parameters_gets_values_from_the_data(db: wb.Workbench)
     assert ql.lab.params is not None and ql.lab.params[1] == "20"  # sampled on opening
     assert "sampled" in ql.status.value
     assert Lab(db, "SELECT $1::int + 1").sample_params() is None  # compared with no column: no guess
+
+
+def test_the_params_field_reads_literals_only(db: wb.Workbench) -> None:
+    ql = QueryLab(db, "SELECT id FROM users WHERE lower(email) = lower($1)")
+    assert ql.params.value == repr(ql.lab.params) and ql.lab.params is not None  # sampled, and shown
+    ql.params.value = "['nobody@example.com']"
+    assert ql.lab.params == ["nobody@example.com"]
+    for bad in ("__import__('os').getcwd()", "'just a string'", "[1, "):
+        ql.params.value = bad
+        assert ql.lab.params == ["nobody@example.com"] and "Python list" in ql.status.value
+    ql.lab.params = ["someone@example.com"]  # set in code: the field follows on the next Run
+    ql.run()
+    assert ql.params.value == "['someone@example.com']" and ql.lab.error is None
+    assert ql.history.iloc[-1]["params"] == ["someone@example.com"]
