@@ -235,6 +235,37 @@ RECIPES: dict[str, list[Call]] = {
     ],
     "Workbench.snapshot": [Call("db.snapshot() - db.snapshot()", _snapshot_delta)],
     "Workbench.workload": [Call("db.workload()", lambda db, c: db.workload(min_calls=1))],
+    "Workbench.compare": [
+        Call("db.compare(feed, rewrite)", lambda db, c: db.compare(
+            "SELECT title FROM posts WHERE status = 'published' ORDER BY published_at DESC LIMIT 10",
+            "SELECT title FROM posts WHERE status = 'published' ORDER BY published_at DESC, id LIMIT 10",
+            runs=3, warmup=1, progress=False, buffers_every=2).plan_diff),
+        Call("db.compare($1 with params)", lambda db, c: db.compare(
+            "SELECT * FROM posts WHERE user_id = $1", "SELECT * FROM posts WHERE user_id = ANY($1)",
+            [_some_user_id(db)], params_b=[[_some_user_id(db)]], runs=2, warmup=0, progress=False)),
+        Call("db.compare(UPDATE, SELECT)", lambda db, c: db.compare("UPDATE posts SET title = 'ledger'", "SELECT 1",
+                                                                    progress=False), must_refuse=True),
+        Call("db.compare(SELECT, SELECT 1; DELETE)", lambda db, c: db.compare("SELECT 1", "SELECT 1; DELETE FROM comments",
+                                                                             progress=False), must_refuse=True),
+        Call("db.compare(pg_advisory_lock)", lambda db, c: db.compare("SELECT pg_advisory_lock(1)", "SELECT 1",
+                                                                      runs=2, progress=False)),
+        Call(f"db.compare(nextval('{SEQUENCE}'))", lambda db, c: db.compare(f"SELECT nextval('{SEQUENCE}')", "SELECT 1",
+                                                                           runs=2, progress=False)),
+    ],
+    "Workbench.same_results": [
+        Call("db.same_results(ordered, reversed)", lambda db, c: db.same_results(
+            "SELECT id FROM comments ORDER BY id", "SELECT id FROM comments ORDER BY id DESC")),
+        Call("db.same_results(all, without NULLs)", lambda db, c: db.same_results(
+            "SELECT id, parent_id FROM comments", "SELECT id, parent_id FROM comments WHERE parent_id IS NOT NULL")),
+        Call("db.same_results(DELETE RETURNING, SELECT)", lambda db, c: db.same_results(
+            "DELETE FROM comments RETURNING id", "SELECT id FROM comments"), must_refuse=True),
+        Call(f"db.same_results(nextval('{SEQUENCE}'))", lambda db, c: db.same_results(
+            f"SELECT nextval('{SEQUENCE}')", "SELECT 1")),
+    ],
+    "Workbench.n_plus_one": [
+        Call("db.n_plus_one(min_calls=1)", lambda db, c: db.n_plus_one(min_calls=1)),
+        Call("db.n_plus_one(delta)", lambda db, c: db.n_plus_one(_snapshot_delta(db, c), min_calls=1)),
+    ],
     "Workbench.advise": [
         # PostgreSQL 15 has HypoPG installed here; without it (18) advise must refuse, naming what to do
         Call("db.advise(50)", lambda db, c: db.advise(50, progress=False)),
@@ -255,6 +286,14 @@ RECIPES: dict[str, list[Call]] = {
     "dbworkbench.read_auto_explain": [Call("wb.read_auto_explain(log)", lambda db, c: wb.read_auto_explain(
         "2026-01-01 00:00:00 UTC [1] LOG:  duration: 1.0 ms  plan:\n\t" + _PLAN_JSON).nodes)],
     "dbworkbench.safe_tables": [Call("wb.safe_tables()", lambda db, c: wb.safe_tables())],
+    "Workbench.lint": [
+        Call("db.lint(SELECT * ... lower(email) ... NOT IN ...)",
+             lambda db, c: db.lint("SELECT * FROM users u WHERE lower(u.email) = lower($1) "
+                                   "AND u.id NOT IN (SELECT p.user_id FROM posts p)")),
+        Call("db.lint(hostile statements)",
+             lambda db, c: db.lint("DELETE FROM comments; DROP TABLE posts; SELECT pg_terminate_backend(pid) FROM pg_stat_activity")),
+    ],
+    "dbworkbench.lint": [Call("wb.lint(sql)", lambda db, c: wb.lint("SELECT * FROM posts ORDER BY random() LIMIT 1 OFFSET $1"))],
 }
 
 
@@ -301,6 +340,12 @@ def _plan_file(c: LedgerCluster, tmp: Path) -> list[str]:
     return ["explain", str(path)]
 
 
+def _sql_files(tmp: Path, a: str, b: str) -> list[str]:
+    (tmp / "a.sql").write_text(a)
+    (tmp / "b.sql").write_text(b)
+    return ["compare", str(tmp / "a.sql"), str(tmp / "b.sql")]
+
+
 # Sandbox commands take no DSN: they run against a throwaway sandbox home, and the ledger
 # shows they never reach the user's server.
 CLI_RECIPES: dict[str, list[Cli]] = {
@@ -318,6 +363,10 @@ CLI_RECIPES: dict[str, list[Cli]] = {
         Cli(_plan_file),
         Cli(lambda c, tmp: ["explain", "-"], stdin=_PLAN_JSON),
     ],
+    "lint": [
+        Cli(_dsn("lint", "-"), stdin="SELECT * FROM users WHERE lower(email) = lower($1); DELETE FROM comments"),
+        Cli(lambda c, tmp: ["lint", "--format", "json", "-"], stdin="UPDATE posts SET title = 'x' WHERE id NOT IN (SELECT 1)"),
+    ],
     "demo load": [
         Cli(_dsn("demo", "load", "--scale", "tiny")),
         Cli(_dsn("demo", "load", "--scale", "tiny", "--replace"), must_refuse=True),
@@ -327,6 +376,10 @@ CLI_RECIPES: dict[str, list[Cli]] = {
     # advise: runs where HypoPG is installed (15 here), refuses cleanly where it is not (18); --out writes files only
     "advise": [Cli(lambda c, tmp: _dsn("advise", "--budget-mb", "20", "--out", str(tmp / "migrations"))(c, tmp)),
                Cli(_dsn("advise", "--budget-mb", "20", "--format", "json", "--method", "optimum"))],
+    "compare": [Cli(lambda c, tmp: _sql_files(tmp, "SELECT count(*) FROM posts", "SELECT count(id) FROM posts")
+                    + ["--runs", "2", "--warmup", "0", "--dsn", c.writer()]),
+                Cli(lambda c, tmp: _sql_files(tmp, "DELETE FROM comments", "SELECT 1") + ["--dsn", c.writer()],
+                    must_refuse=True)],
     "tpch load": [Cli(_dsn("tpch", "load", "--sf", "0.01"), must_refuse=True),
                   Cli(_dsn("tpch", "load", "--sf", "0.01", db=EMPTY_DATABASE), must_refuse=True)],
     "sandbox status": [Cli(lambda c, tmp: ["sandbox", "status"], env=_home)],

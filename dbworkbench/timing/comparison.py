@@ -154,6 +154,11 @@ class Comparison:
     # -- results, plans, figure -------------------------------------------------------------
 
     @property
+    def checked_results(self) -> SameResults | None:
+        """The result check :func:`compare` made; None when it made none (stopped early, check_results=False)."""
+        return self._results
+
+    @property
     def same_results(self) -> SameResults:
         """Whether B returns A's rows (computed on first use when :func:`compare` did not)."""
         if self._results is None:
