@@ -27,6 +27,7 @@ from ..frames import empty_frame
 
 if TYPE_CHECKING:
     from ..plans import Plan
+    from ..timing import Comparison
     from ..workbench import Workbench
 
 __all__ = ["HISTORY_COLUMNS", "Lab", "LabBusy"]
@@ -92,7 +93,7 @@ class Lab:
         self.runs, self.warmup, self.max_seconds = runs, warmup, max_seconds
         self.findings: pd.DataFrame | None = None
         self.plans: dict[str, Plan] = {}
-        self.comparison: Any = None  # the last dbworkbench.timing Comparison
+        self.comparison: Comparison | None = None  # the last one
         self.error: BaseException | None = None
         self.step: _Step | None = None
         self._stop = threading.Event()
@@ -106,7 +107,7 @@ class Lab:
         """Lint variant ``which`` ("a" or "b") with ``db.lint`` (the catalog sharpens the findings);
         keeps and returns the findings (columns ``code, severity, message, start, end, suggestion,
         rewrite``)."""
-        found = self.db.lint(self._sql(which))  # type: ignore[attr-defined]
+        found = self.db.lint(self._sql(which))
         self.findings = found.reset_index(drop=True)
         return self.findings
 
@@ -167,7 +168,7 @@ class Lab:
         warmup: int | None = None,
         max_seconds: float | None = None,
         progress: Progress | bool | None = None,
-    ) -> Any:
+    ) -> Comparison:
         """Time A against B with ``db.compare`` (interleaved, after warmups, same rows checked unless stopped).
 
         ``progress``: a callable ``(done, planned)`` called after each run (the widget's bar),

@@ -75,8 +75,8 @@ class WorkbenchMagics(Magics):
         if args.offline:
             import dbworkbench
 
-            return dbworkbench.lint(_statement(cell))  # type: ignore[attr-defined, no-any-return]
-        return self._workbench(args).lint(_statement(cell))  # type: ignore[attr-defined, no-any-return]
+            return dbworkbench.lint(_statement(cell))
+        return self._workbench(args).lint(_statement(cell))
 
     @magic_arguments()
     @argument("--dsn", help="a libpq conninfo or URL; default: the default target (dbworkbench.connect())")

@@ -27,6 +27,7 @@ from ._comparison import same_results_html, verdict_html
 from .lab import Lab
 
 if TYPE_CHECKING:
+    from ..timing import Comparison
     from ..workbench import Workbench
 
 __all__ = ["QueryLab"]
@@ -140,7 +141,7 @@ class QueryLab:
         self._start("run", self._run)
         self.wait()
 
-    def compare(self) -> Any:
+    def compare(self) -> Comparison | None:
         """What the Compare button does, waiting for it; returns the Comparison (None if it failed:
         the status line says why)."""
         self._start("compare", self._compare)
