@@ -710,3 +710,120 @@ def compare_command(file_a: Any, file_b: Any, dsn: str | None, runs: int, warmup
                                                           if result.first_differences[c].dtype == object}), "table")
     if result is not None and not result.same:
         sys.exit(3)
+
+
+@main.command("lint")
+@click.argument("source", type=click.File("rb"), metavar="FILE|-")
+@click.option("--catalog", is_flag=True,
+              help="Also read the database's catalog (indexes, column types, NOT NULL, table sizes) to sharpen or "
+                   "silence findings: --dsn, $DBWORKBENCH_DSN, PG* variables, else the sandbox. --dsn implies it.")
+@dsn_option
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text", show_default=True)
+@click.option("--fail-on", type=click.Choice(["never", "error", "warning", "info"]), default="warning", show_default=True,
+              help="Exit with status 2 when a finding has this severity or worse (error: the SQL could not be read).")
+@click.pass_context
+@clean_errors
+def lint_command(ctx: click.Context, source: Any, catalog: bool, dsn: str | None, fmt: str, fail_on: str) -> None:
+    """Lint the SQL in FILE (- reads stdin) for performance anti-patterns: one block per finding
+    with its line and column, the fix, and the rewritten statement where the fix is mechanical.
+
+    Offline unless --catalog or --dsn is given. Exit status: 0 when no finding reaches
+    --fail-on (default: warning), 2 when one does, 1 on other errors.
+    --format json prints the findings as records (the columns of dbworkbench.lint).
+    """
+    from .sqltools import SEVERITIES, lint
+
+    sql = source.read().decode("utf-8-sig", errors="replace")
+    on_command_line = ctx.get_parameter_source("dsn") == click.core.ParameterSource.COMMANDLINE
+    found = _open(dsn).lint(sql) if catalog or on_command_line else lint(sql)
+    if fmt != "text":
+        _print_frame(found, fmt)
+    else:
+        for r in found.to_dict("records"):
+            click.echo(f"{str(r['severity']).upper():<8} {r['code']}  {_line_col(sql, r['start'])}")
+            click.echo(f"         {r['message']}")
+            click.echo(f"         do: {r['suggestion']}")
+            if not pd.isna(r["rewrite"]):
+                click.echo("         rewrite:\n           " + str(r["rewrite"]).replace("\n", "\n           "))
+            click.echo("")
+        counts = found["severity"].value_counts()
+        click.echo(", ".join(f"{counts.get(s, 0)} {s}" for s in SEVERITIES), err=True)
+    worst = {"never": 0, "error": 1, "warning": 2, "info": 3}[fail_on]
+    if any(s in SEVERITIES[:worst] for s in found["severity"]):
+        sys.exit(2)
+
+
+def _line_col(text: str, offset: Any) -> str:
+    """'line L, column C' (1-based) of a 0-based offset, or 'position unknown'."""
+    if offset is None or pd.isna(offset):
+        return "position unknown"
+    before = text[: int(offset)]
+    return f"line {before.count(chr(10)) + 1}, column {int(offset) - before.rfind(chr(10))}"
+
+
+_COMPARE_FLAGS = {"allow_writes=True": "--allow-writes", "allow_side_effects=True": "--allow-side-effects"}
+
+
+@main.command("compare")
+@click.argument("file_a", type=click.File("rb"), metavar="A.sql")
+@click.argument("file_b", type=click.File("rb"), metavar="B.sql")
+@dsn_option
+@click.option("--runs", type=click.IntRange(min=1), default=30, show_default=True, help="Timed runs of each statement.")
+@click.option("--warmup", type=click.IntRange(min=0), default=3, show_default=True, help="Untimed runs of each first.")
+@click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
+              help="Time budget for all the runs; what was measured by then is reported.")
+@click.option("--confidence", type=click.FloatRange(min=0, max=1, min_open=True, max_open=True), default=0.95,
+              show_default=True)
+@click.option("--allow-writes", is_flag=True,
+              help="On a server that is not the sandbox: run writing statements (each run rolled back).")
+@click.option("--allow-side-effects", is_flag=True,
+              help="Run calls whose effects a rollback does not undo (nextval, advisory locks, VOLATILE functions).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@clean_errors
+def compare_command(file_a: Any, file_b: Any, dsn: str | None, runs: int, warmup: int, max_seconds: float,
+                    confidence: float, allow_writes: bool, allow_side_effects: bool, fmt: str) -> None:
+    """Time the statement in B.sql against the one in A.sql and check that B returns A's rows.
+
+    A and B run interleaved (ABBA...) after warm-ups, each run in a READ ONLY transaction
+    (writes, with --allow-writes, rolled back), within --max-seconds. Prints the summary per
+    statement (median, p95, IQR, mean with its interval), the ratio B/A with its bootstrap
+    interval, the rank test's p-value, the verdict, and the result check with the first
+    differing rows. Either file may be - (stdin). Exit status 3 when B returns different rows.
+    --format json prints {"verdict", "verdict_text", "summary", "same_results"}.
+    """
+    import warnings
+
+    from .timing import WrongResults
+
+    a, b = (f.read().decode("utf-8-sig", errors="replace") for f in (file_a, file_b))
+    try:
+        with warnings.catch_warnings():  # the verdict line says it, and the exit status
+            warnings.simplefilter("ignore", WrongResults)
+            cmp = _open(dsn, allow_writes=allow_writes).compare(
+                a, b, runs=runs, warmup=warmup, max_seconds=max_seconds, confidence=confidence,
+                progress=sys.stderr.isatty(), allow_side_effects=allow_side_effects)
+    except UnsafeStatement as err:  # name the flags, not the library's keywords
+        message = str(err)
+        if "parameter(s) ($1" in message:
+            message = ("a statement uses $n parameters and the command line passes no values: write the values "
+                       "into A.sql and B.sql, or call db.compare(sql_a, sql_b, params=[...]) in Python; nothing was sent")
+        for keyword, flag in _COMPARE_FLAGS.items():
+            message = message.replace(keyword, flag)
+        raise UnsafeStatement(message) from None
+    result = cmp.checked_results
+    if fmt == "json":
+        click.echo(json.dumps({
+            "verdict": cmp.verdict, "verdict_text": cmp.verdict_text, "summary": _records(cmp.summary),
+            "same_results": None if result is None else {
+                "same": result.same, "reason": result.reason, "rows_a": result.rows_a, "rows_b": result.rows_b,
+                "first_differences": _records(result.first_differences)},
+        }, ensure_ascii=False))
+    else:
+        _print_frame(cmp.summary, "table")
+        click.echo("")
+        click.echo(cmp.verdict_text)
+        if result is not None and not result.same:
+            _print_frame(result.first_differences.astype({c: "string" for c in result.first_differences.columns
+                                                          if result.first_differences[c].dtype == object}), "table")
+    if result is not None and not result.same:
+        sys.exit(3)

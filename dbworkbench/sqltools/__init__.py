@@ -167,4 +167,4 @@ def lint(sql: str, *, schema: SchemaInfo | None = None, rules: Iterable[Rule] | 
     return frame(found)
 
 
-__all__ = ["CODES", "COLUMNS", "RULES", "RULE_DOCS", "Finding", "Query", "Rule", "frame", "lint"]
+__all__ = ["CODES", "COLUMNS", "RULES", "RULE_DOCS", "SEVERITIES", "Finding", "Query", "Rule", "frame", "lint"]

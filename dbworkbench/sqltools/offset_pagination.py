@@ -49,6 +49,31 @@ def keyset(q: Query, select: exp.Select) -> str | None:
     return q.rewritten(tree)
 
 
+def keyset_sql(sql: str) -> str | None:
+    """The keyset form of the first paginated SELECT (one with an OFFSET) in ``sql``; None when
+    there is none or it cannot be written (see :func:`keyset`).
+
+    >>> print(keyset_sql("SELECT id FROM posts WHERE user_id = $1 ORDER BY id LIMIT 20 OFFSET $2"))
+    SELECT
+      id
+    FROM posts
+    WHERE
+      user_id = $1 AND id > $2
+    ORDER BY
+      id
+    LIMIT 20
+    """
+    from ._parse import parse
+
+    trees, error = parse(sql)
+    for tree in trees if error is None else []:
+        q = Query(sql, tree)
+        for select in q.selects():
+            if select.args.get("offset") is not None:
+                return keyset(q, select)
+    return None
+
+
 def offset_pagination(q: Query) -> Iterator[Finding]:
     """An OFFSET that is a parameter or a literal >= 1,000 (*warning*; a smaller literal is *info*):
     the server produces and discards every skipped row, so page n costs n pages. The keyset form

@@ -46,6 +46,8 @@ read-heavy               a node reading >= 1,000 blocks, most of what it touched
                          shared buffers
 temp-io                  a HashAggregate, Materialize, CTE, WindowAgg, ... that wrote temporary
                          files: ``SET work_mem``
+offset-pagination        a Limit that skipped >= 1,000 rows (>= 80% of what it read) under an
+                         OFFSET: the rows discarded, and the keyset form that reads one page
 ======================== ====================================================================
 
 Severity follows ``est_saving_ms``, not the node type: *warning* when the saving is at least
@@ -89,6 +91,7 @@ from .jit_overhead import jit_overhead
 from .lossy_bitmap import lossy_bitmap
 from .loop_amplification import loop_amplification
 from .misestimate import misestimate
+from .offset_pagination import offset_pagination
 from .planning_time import planning_time
 from .read_heavy import read_heavy
 from .rows_discarded import rows_discarded
@@ -121,6 +124,7 @@ RULES: tuple[Rule, ...] = (
     rows_discarded,
     read_heavy,
     temp_io,
+    offset_pagination,
 )
 
 #: Every code, in :data:`RULES` order.

@@ -179,6 +179,11 @@ CASES: list[Case] = [
         after=["VACUUM (ANALYZE) users", "ALTER TABLE users RESET (autovacuum_enabled)"],
     ),
     Case("read-heavy", "SELECT sum(length(content)) FROM comments", [NO_PARALLEL], cold=["comments"]),
+    Case(  # the workload's feed_deep_offset, page 2,000
+        "offset-pagination",
+        "SELECT p.id, p.title, p.slug, p.published_at FROM posts p WHERE p.status = 'published' "
+        "ORDER BY p.published_at DESC LIMIT 20 OFFSET 40000",
+    ),
     Case(
         "jit-overhead",
         "SELECT role, count(*), max(last_login_at) FROM users GROUP BY role",

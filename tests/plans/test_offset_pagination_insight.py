@@ -1,0 +1,67 @@
+"""The offset-pagination plan insight: a Limit that throws away the rows an OFFSET skips."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from dbworkbench.plans import parse_plan
+
+PLANTED = Path(__file__).resolve().parent / "planted" / "offset-pagination.json"
+
+
+def _plan(limit_rows: int, child_rows: int, child: dict[str, Any], query: str | None = None) -> pd.DataFrame:
+    doc: dict[str, Any] = {
+        "Plan": {
+            "Node Type": "Limit", "Startup Cost": 0, "Total Cost": 100, "Plan Rows": limit_rows, "Plan Width": 8,
+            "Actual Startup Time": 0.1, "Actual Total Time": 40.0, "Actual Rows": limit_rows, "Actual Loops": 1,
+            "Plans": [{
+                "Parent Relationship": "Outer", "Startup Cost": 0, "Total Cost": 100, "Plan Rows": child_rows,
+                "Plan Width": 8, "Actual Startup Time": 0.1, "Actual Total Time": 39.0, "Actual Rows": child_rows,
+                "Actual Loops": 1, **child,
+            }],
+        },
+        "Execution Time": 40.5,
+    }
+    if query:
+        doc["Query Text"] = query
+    return parse_plan(json.dumps([doc])).insights()
+
+
+SORT = {"Node Type": "Sort", "Sort Key": ["p.view_count DESC", "p.id DESC"], "Sort Method": "top-N heapsort",
+        "Sort Space Used": 30, "Sort Space Type": "Memory",
+        "Plans": [{"Node Type": "Seq Scan", "Parent Relationship": "Outer", "Relation Name": "posts", "Alias": "p",
+                   "Startup Cost": 0, "Total Cost": 90, "Plan Rows": 5000, "Plan Width": 8, "Actual Startup Time": 0.01,
+                   "Actual Total Time": 20.0, "Actual Rows": 5000, "Actual Loops": 1}]}
+
+
+def test_planted_plan_names_the_rows_and_the_keyset_statement() -> None:
+    found = parse_plan(PLANTED.read_text()).insights()
+    row = found.iloc[0]
+    assert row["code"] == "offset-pagination" and row["severity"] in ("warning", "critical") and row["node_id"] == 0
+    assert "threw away 40,000 of the 40,020 rows" in row["message"] and "to return 20" in row["message"]
+    assert ("SELECT p.id, p.title, p.slug, p.published_at FROM posts AS p WHERE p.status = 'published' AND "
+            "p.published_at < $1 ORDER BY p.published_at DESC LIMIT 20") in row["suggestion"]
+    assert row["est_saving_ms"] > 0.5 * parse_plan(PLANTED.read_text()).execution_ms
+
+
+def test_sort_keys_give_the_row_comparison() -> None:
+    found = _plan(20, 4020, SORT)
+    assert found["code"].tolist() == ["offset-pagination"]
+    assert "(p.view_count, p.id) < ($last_1, $last_2)" in found.loc[0, "suggestion"]
+    assert "threw away 4,000 of the 4,020 rows (100%) that Sort produced" in found.loc[0, "message"]
+
+
+def test_mixed_directions_give_the_expanded_condition() -> None:
+    mixed = {**SORT, "Sort Key": ["p.view_count DESC", "p.id"]}
+    text = _plan(20, 4020, mixed).loc[0, "suggestion"]
+    assert "((p.view_count < $last_1) OR (p.view_count = $last_1 AND p.id > $last_2))" in text
+
+
+def test_a_plain_limit_or_a_shallow_offset_is_left_alone() -> None:
+    assert _plan(20, 20, SORT).empty  # LIMIT without OFFSET: the input stops at 20
+    assert _plan(20, 520, SORT).empty  # OFFSET 500: below 1,000 rows skipped
+    assert _plan(5000, 6000, SORT).empty  # most of what was read is returned
