@@ -4,8 +4,8 @@ How: inside one REPEATABLE READ, READ ONLY transaction (both statements see the 
 data) each statement's rows are turned into text by the server (``ROW(r.*)::text``, so
 NULL and ``''`` differ, and a row's columns are compared in order), hashed (64-bit
 ``hashtextextended``: a chance collision among a billion distinct rows is about 3 %) and
-counted per distinct row, sorted by hash on the server; the two sorted streams of
-``(hash, copies)`` are read through server-side cursors a batch at a time and merged.
+sorted by hash on the server; the two sorted streams are read through server-side cursors
+a batch at a time and merged, copies of a row counted as they pass.
 The client holds one batch per side whatever the result's size; the server sorts (in
 ``work_mem``, spilling to disk for big results). The comparison is of multisets: lost
 duplicates and dropped NULL rows count. When both statements have a top-level ORDER BY
@@ -35,7 +35,7 @@ from ._exec import admit_pair, body, execute, send
 
 __all__ = ["BATCH_ROWS", "SameResults", "has_order_by", "same_results"]
 
-BATCH_ROWS = 10_000  # rows of (hash, copies) fetched per round trip and side
+BATCH_ROWS = 10_000  # row hashes fetched per round trip and side
 _names = itertools.count()
 _ALIAS = sql.Identifier("dbworkbench_rows")
 _HASH = sql.SQL("hashtextextended(ROW({}.*)::text, 0)").format(_ALIAS)
@@ -97,7 +97,7 @@ def same_results(
         return _writes(conn, (a, b), values, ordered, max_differences)
     with conn.transaction(force_rollback=True):
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        streams = [_declare(conn, _counted(x), v) for x, v in zip((a, b), values, strict=True)]
+        streams = [_declare(conn, _sorted_hashes(x), v) for x, v in zip((a, b), values, strict=True)]
         merged = _merge(conn, streams[0], streams[1], max_differences)
         rows_a, rows_b, diffs, missing, extra = merged
         if diffs:
@@ -119,9 +119,9 @@ def same_results(
 # -- streams ------------------------------------------------------------------------------------
 
 
-def _counted(x: Admitted) -> sql.Composable:
-    return sql.SQL('SELECT h, count(*)::int8 FROM (SELECT {} AS h FROM ({}) AS {}) AS hashed GROUP BY h '
-                   'ORDER BY h').format(_HASH, body(x), _ALIAS)
+def _sorted_hashes(x: Admitted) -> sql.Composable:
+    """Each row's hash, sorted on the server (copies of a row come together; the client counts them)."""
+    return sql.SQL("SELECT {} AS h FROM ({}) AS {} ORDER BY 1").format(_HASH, body(x), _ALIAS)
 
 
 def _declare(conn: psycopg.Connection[Any], query: sql.Composable, values: Sequence[Any] | None) -> sql.Identifier:
@@ -143,9 +143,9 @@ def _fetch(conn: psycopg.Connection[Any], cursor: sql.Identifier) -> Iterator[tu
 
 def _merge(conn: psycopg.Connection[Any], ca: sql.Identifier, cb: sql.Identifier,
            limit: int) -> tuple[int, int, list[tuple[int, int, int]], int, int]:
-    """Merge the two sorted (hash, copies) streams: row counts, the first ``limit`` differing
+    """Merge the two sorted hash streams, copies counted as they pass: row counts, the first ``limit`` differing
     hashes with their copies on each side, rows of A missing from B, rows of B not in A."""
-    ia, ib = _fetch(conn, ca), _fetch(conn, cb)
+    ia, ib = (((h, sum(1 for _ in copies)) for (h,), copies in itertools.groupby(_fetch(conn, c))) for c in (ca, cb))
     ra, rb = next(ia, None), next(ib, None)
     rows_a = rows_b = missing = extra = 0
     diffs: list[tuple[int, int, int]] = []
