@@ -27,6 +27,7 @@ from .errors import (
 if TYPE_CHECKING:
     from ._escape import safe_tables
     from .plans import Plan, PlanLog, parse_plan, read_auto_explain
+    from .report import build_report, setup_notebook
     from .sandbox import Sandbox
     from .snapshot import Snapshot, SnapshotDelta
     from .sqltools import lint
@@ -41,6 +42,8 @@ _LAZY: dict[str, str] = {
     "read_auto_explain": ".plans",
     "parse_plan": ".plans",
     "safe_tables": "._escape",
+    "build_report": ".report",
+    "setup_notebook": ".report",
     "Sandbox": ".sandbox",
     "Snapshot": ".snapshot",
     "SnapshotDelta": ".snapshot",
@@ -86,9 +89,11 @@ __all__ = [
     "Workbench",
     "WorkbenchError",
     "__version__",
+    "build_report",
     "connect",
     "lint",
     "parse_plan",
     "read_auto_explain",
     "safe_tables",
+    "setup_notebook",
 ]

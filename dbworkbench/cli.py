@@ -461,10 +461,30 @@ def lab(scale: str, iterations: int, notebooks: Path | None, port: int, no_lab: 
     click.echo(f"demo database ready: {_sandbox_url()}")
     if no_lab:
         return
-    args = [sys.executable, "-m", "jupyterlab", f"--notebook-dir={folder}", f"--port={port}", "--ip=127.0.0.1", "--no-browser"]
-    if os.name == "posix" and os.geteuid() == 0:
-        args.append("--allow-root")
-    os.execv(sys.executable, args)
+    from .report.lab import lab_command
+
+    args, env = lab_command(folder, port)
+    os.execve(sys.executable, args, env)  # no news pop-ups (dbworkbench.report.lab)
+
+
+@main.command("report")
+@dsn_option
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.html"), show_default=True,
+              help="The HTML file to write (one self-contained page that opens offline).")
+@click.option("--notebooks", "names", multiple=True, metavar="NAME",
+              help="Notebooks to run, in order: 06_report (the default), 01, 03_tables_and_scans, ... or 'all'. Repeatable.")
+@click.option("--column-stats", is_flag=True, help="Show the planner's most_common_vals and histograms (they hold real data).")
+@click.option("--show-input", is_flag=True, help="Keep the notebooks' code in the page (hidden by default).")
+@clean_errors
+def report_command(dsn: str | None, out: Path, names: tuple[str, ...], column_stats: bool, show_input: bool) -> None:
+    """Run the report notebook (and any others named) against --dsn and write one offline HTML file."""
+    from .report import build_report
+
+    chosen = list(names) or ["06_report"]
+    click.echo(f"running {', '.join(chosen)} (a progress bar per notebook) ...", err=True)
+    result = build_report(dsn, out, chosen, column_stats=column_stats, show_input=show_input, progress=True)
+    click.echo(f"wrote {result.path}: {result.bytes / 2**20:.1f} MiB in {result.seconds:.0f} s "
+               f"({', '.join(f'{n} {s:.0f} s' for n, s in result.notebook_seconds.items())})")
 
 
 def _lab_folder(chosen: Path | None) -> Path:

@@ -30,6 +30,7 @@ from .target import Target
 if TYPE_CHECKING:
     from .plans import Plan
 
+_MARK = catalog.own_marker("explain")  # statements() leaves these out
 EXPLAINABLE = {"SELECT", "VALUES", "TABLE", "WITH", "INSERT", "UPDATE", "DELETE", "MERGE", "("}
 _names = itertools.count()
 
@@ -88,10 +89,10 @@ def run_explain(
                 prepared = sql.Identifier(name)
                 send(conn, sql.SQL("PREPARE {} AS ").format(prepared) + body)
                 if generic:
-                    conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+                    conn.execute(f"SET LOCAL {_MARK} plan_cache_mode = force_generic_plan")
                 values = params if params is not None else [None] * count
                 statement = sql.SQL("EXECUTE {}({})").format(prepared, sql.SQL(", ").join(map(sql.Literal, values)))
-            row = send(conn, sql.SQL("EXPLAIN ({}) ").format(options) + statement).fetchone()
+            row = send(conn, sql.SQL("EXPLAIN {} ({}) ").format(sql.SQL(_MARK), options) + statement).fetchone()
     finally:
         if name is not None:
             _deallocate(conn, name)
@@ -106,4 +107,4 @@ def _deallocate(conn: psycopg.Connection[Any], name: str) -> None:
     if conn.closed or conn.broken:
         return
     if conn.execute(f"SELECT 1 {catalog.MARKER} FROM pg_prepared_statements WHERE name = %s", [name]).fetchone():
-        conn.execute(sql.SQL("DEALLOCATE {}").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("DEALLOCATE {} {}").format(sql.SQL(_MARK), sql.Identifier(name)))

@@ -39,9 +39,12 @@ def statements_pareto(statements: pd.DataFrame, top: int = 20) -> go.Figure:
         hovertemplate="%{customdata[0]}<br>total %{y:,.1f} ms over %{customdata[1]:,} calls<extra></extra>",
     )
     fig.add_scatter(x=labels, y=cumulative, name="cumulative share (%)", mode="lines+markers", secondary_y=True)
-    fig.add_hline(y=80, line_dash="dot", secondary_y=True, annotation_text="80 %")
+    # the 80 % line and its label on the share axis (y2); add_hline would place the label by the left axis
+    fig.add_shape(type="line", xref="paper", x0=0, x1=1, yref="y2", y0=80, y1=80, line={"dash": "dot", "color": "#555"})
+    fig.add_annotation(xref="paper", x=1, xanchor="right", yref="y2", y=80, yanchor="bottom", text="80 %", showarrow=False)
     fig.update_yaxes(title_text="total execution time (ms)", secondary_y=False)
-    fig.update_yaxes(title_text="cumulative share of all time (%)", range=[0, 105], secondary_y=True)
+    fig.update_yaxes(title_text="cumulative share of all time (%)", range=[0, 101], tickvals=[0, 20, 40, 60, 80, 100],
+                     ticksuffix=" %", showgrid=False, secondary_y=True)
     fig.update_layout(title="Where the time goes: statements by total execution time", xaxis_title="statement rank")
     return fig
 

@@ -286,6 +286,9 @@ RECIPES: dict[str, list[Call]] = {
     "dbworkbench.read_auto_explain": [Call("wb.read_auto_explain(log)", lambda db, c: wb.read_auto_explain(
         "2026-01-01 00:00:00 UTC [1] LOG:  duration: 1.0 ms  plan:\n\t" + _PLAN_JSON).nodes)],
     "dbworkbench.safe_tables": [Call("wb.safe_tables()", lambda db, c: wb.safe_tables())],
+    "dbworkbench.setup_notebook": [Call("wb.setup_notebook()", lambda db, c: wb.setup_notebook())],
+    "dbworkbench.build_report": [Call("wb.build_report(dsn) (notebook 06_report)", lambda db, c: wb.build_report(
+        c.writer(), Path(tempfile.mkdtemp(prefix="dwbrep-", dir="/tmp")) / "report.html", progress=False))],
     "Workbench.lint": [
         Call("db.lint(SELECT * ... lower(email) ... NOT IN ...)",
              lambda db, c: db.lint("SELECT * FROM users u WHERE lower(u.email) = lower($1) "
@@ -386,6 +389,7 @@ CLI_RECIPES: dict[str, list[Cli]] = {
     "sandbox start": [Cli(lambda c, tmp: ["sandbox", "start"], env=_home)],
     "sandbox url": [Cli(lambda c, tmp: ["sandbox", "url"], env=_home)],
     "lab": [Cli(lambda c, tmp: ["lab", "--no-lab", "--scale", "tiny", "--iterations", "5"], env=_home)],
+    "report": [Cli(lambda c, tmp: ["report", "--dsn", c.writer(), "--out", str(tmp / "report.html"), "--column-stats"])],
     "sandbox stop": [Cli(lambda c, tmp: ["sandbox", "stop"], env=_home)],
 }
 

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import psycopg
 from psycopg import sql
 
+from ..catalog import own_marker
 from ..guard import admit, send
 from ..plans.insights._sql import qualified, truncate_name
 from .index import IndexDef
@@ -40,6 +41,7 @@ class Backend(Protocol):
 def _admitted(ix: IndexDef, *, execute: bool, name: str | None = None, conn: psycopg.Connection[Any] | None = None) -> str:
     """The CREATE INDEX text of ``ix``, after the gate: one statement, no side effects."""
     text = ix.create_sql(concurrently=False, if_not_exists=False, name=name)
+    text = text.replace("CREATE ", f"CREATE {own_marker('whatif')} ", 1)  # statements() leaves it out
     return admit(text, read_only=False, conn=conn, execute=execute, action="what-if CREATE INDEX", side_effects_opt_in=None).text
 
 

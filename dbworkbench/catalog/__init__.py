@@ -4,7 +4,9 @@ A file ``<name>_post_<NNNNNN>.sql`` replaces ``<name>.sql`` on servers whose
 ``server_version_num`` is at least ``NNNNNN``; the first line of each file is
 ``-- <name>: <description>``. The loader tags the first SELECT or WITH with the
 comment ``/* dbworkbench:catalog */`` so ``statements()`` can leave our own queries out
-(PostgreSQL 18 drops leading comments from pg_stat_statements' query text).
+(PostgreSQL 18 drops leading comments from pg_stat_statements' query text). Every other
+statement the workbench makes up itself (EXPLAIN, the advisor's what-if indexes) carries a
+:func:`own_marker` too: one rule in ``statements.sql`` leaves them all out.
 """
 
 from __future__ import annotations
@@ -13,7 +15,15 @@ import re
 from functools import cache
 from importlib import resources
 
-MARKER = "/* dbworkbench:catalog */"
+OWN = "/* dbworkbench:"  # what statements.sql looks for
+
+
+def own_marker(kind: str) -> str:
+    """The comment that marks a statement the workbench sends of its own accord (``kind``: what it is)."""
+    return f"{OWN}{kind} */"
+
+
+MARKER = own_marker("catalog")
 _FIRST_KEYWORD = re.compile(r"^(\s*(?:SELECT|WITH)\b)", re.MULTILINE | re.IGNORECASE)
 _VARIANT = re.compile(r"^(?P<name>[a-z_]+?)(?:_post_(?P<version>\d{6}))?\.sql$")
 

@@ -32,5 +32,6 @@ SELECT s.queryid,
   LEFT JOIN pg_database AS d ON d.oid = s.dbid
   LEFT JOIN pg_roles AS r ON r.oid = s.userid
  WHERE (%(all_databases)s OR s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database()))
-   AND (%(include_own)s OR coalesce(s.query, '') NOT LIKE '%%dbworkbench:catalog%%')
+   -- catalog.own_marker: the workbench's catalog queries, EXPLAINs and what-if indexes
+   AND (%(include_own)s OR coalesce(s.query, '') NOT LIKE '%%/* dbworkbench:%%')
  ORDER BY s.total_exec_time DESC

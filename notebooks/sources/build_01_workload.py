@@ -17,7 +17,7 @@ nb.cells = [
     params,
     code("import dbworkbench as wb\n"
          "from dbworkbench import viz\n\n"
-         "wb.safe_tables()  # tables show server text as text: no HTML from a query, no $1 … $2 typeset as math\n"
+         "wb.setup_notebook()  # figures drawn live and in exported HTML (offline); tables show server text as text, never as math\n"
          "db = wb.connect(dsn)\n"
          "db"),
     md("## The top statements by total time\n\n"

@@ -28,7 +28,7 @@ from dbworkbench.plans import parse_plan
 from dbworkbench.plans.diff import diff_plans
 from dbworkbench.plans.figure import plan_figure, plan_flame
 
-wb.safe_tables()  # tables show server text as text: no HTML from a query, no $1 … $2 typeset as math
+wb.setup_notebook()  # figures drawn live and in exported HTML (offline); tables show server text as text, never as math
 db = None if plan_text is not None else wb.connect(dsn)
 demo = db is not None and demo_is_loaded(db.conn)  # the last two sections use the demo's tables
 db"""),

@@ -20,7 +20,7 @@ ram_gb = None            # the server machine's RAM in GB; None: read it on the 
 import dbworkbench as wb
 from dbworkbench.health import HealthThresholds, describe_checks, figures
 
-wb.safe_tables()  # tables show server text as text: no HTML from a query, no $1 … $2 typeset as math
+wb.setup_notebook()  # figures drawn live and in exported HTML (offline); tables show server text as text, never as math
 db = wb.connect(dsn)
 db"""),
     md("""## Traffic first

@@ -22,7 +22,7 @@ workload_seconds = 5.0   # on the sandbox: run the demo workload this long first
 
 import dbworkbench as wb
 
-wb.safe_tables()  # tables show server text as text: no HTML from a query, no $1 … $2 typeset as math
+wb.setup_notebook()  # figures drawn live and in exported HTML (offline); tables show server text as text, never as math
 db = wb.connect(dsn)
 if db.target.is_sandbox and db.statements()['calls'].sum() < 200:
     from dbworkbench.datasets import run_workload
