@@ -34,6 +34,7 @@ __all__ = ["PlanLog", "read_auto_explain"]
 _STAMP = re.compile(r"(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?)|(?<![\d.])(\d{10}\.\d{3})(?![\d.])")
 _DURATION = re.compile(r"duration: (\d+(?:\.\d+)?) ms")
 _SYSLOG_SECOND = re.compile(r"\[\d+-2\] ?")
+_MESSAGE_START = re.compile(r"\n(?!\t)")
 _PROGRESS_BYTES = 20_000_000  # a bar from about 10,000 entries on
 
 
@@ -200,32 +201,45 @@ def _read(source: str | os.PathLike[str]) -> str:
 
 
 def _entries(text: str) -> Iterator[_Entry]:
-    """The auto_explain entries of a log, in one pass over its lines."""
-    lines = text.replace("\r\n", "\n").split("\n")
-    syslog: bool | None = None
+    """The auto_explain entries of a log, in one pass over its messages."""
+    text = text.replace("\r\n", "\n")
+    messages = _MESSAGE_START.split(text)  # a message: its first line and the tab-led lines after it
+    head = text[:100_000]
+    if "\n\t" not in head and _SYSLOG_SECOND.search(head):
+        yield from _syslog_entries(text.split("\n"))
+        return
+    no = 1
+    for msg in messages:
+        if "plan:" in msg:
+            k = msg.find("\n")
+            head = msg if k < 0 else msg[:k]
+            m = _LOG_MARKER.search(head)
+            if m is not None:
+                yield _entry(no, head, m, msg[k + 2 :].split("\n\t") if k >= 0 else [])
+        no += msg.count("\n") + 1
+
+
+def _entry(no: int, head: str, m: re.Match[str], body: list[str]) -> _Entry:
+    d = _DURATION.search(head, m.start())
+    rest = head[m.end() :].strip()
+    return _Entry(no, head[: m.start()], float(d.group(1)) if d else float("nan"), [rest, *body] if rest else body)
+
+
+def _syslog_entries(lines: list[str]) -> Iterator[_Entry]:
+    """syslog's form: each line of a message is a log line of its own, ``[N-2]``, ``[N-3]``, ... after the first."""
     entry: _Entry | None = None
     for no, line in enumerate(lines, 1):
-        if line[:1] == "\t":
-            if entry is not None:
-                entry.body.append(line[1:])
+        c = _SYSLOG_CONT.match(line)
+        if c is not None and entry is not None and not _LOG_NEW_ENTRY.match(line[c.end() :]):
+            body = line[c.end() :]
+            entry.body.append(body[1:] if body[:1] == "\t" else body)
             continue
-        if syslog is None and entry is not None:  # the line after the first entry's start tells the style
-            syslog = _SYSLOG_SECOND.search(line[:200]) is not None
-        if syslog:
-            c = _SYSLOG_CONT.match(line)
-            if c is not None and entry is not None and not _LOG_NEW_ENTRY.match(line[c.end() :]):
-                body = line[c.end() :]
-                entry.body.append(body[1:] if body[:1] == "\t" else body)
-                continue
         if entry is not None:
             yield entry
             entry = None
-        if "plan:" in line:
-            m = _LOG_MARKER.search(line)
-            if m is not None:
-                d = _DURATION.search(line, m.start())
-                rest = line[m.end() :].strip()
-                entry = _Entry(no, line[: m.start()], float(d.group(1)) if d else float("nan"), [rest] if rest else [])
+        m = _LOG_MARKER.search(line) if "plan:" in line else None
+        if m is not None:
+            entry = _entry(no, line, m, [])
     if entry is not None:
         yield entry
 
@@ -245,8 +259,8 @@ def _times(prefixes: list[str]) -> np.ndarray:
     found = [_STAMP.search(p) for p in prefixes]
     iso = pd.to_datetime(pd.Series([m.group(1) if m and m.group(1) else None for m in found], dtype=object),
                          format="ISO8601").astype("datetime64[ns]")
-    epoch = pd.to_datetime(pd.Series([float(m.group(2)) if m and m.group(2) else np.nan for m in found], dtype="float64"),
-                           unit="s").astype("datetime64[ns]")
+    millis = [int(m.group(2).replace(".", "")) if m and m.group(2) else None for m in found]  # exact, unlike a float
+    epoch = pd.to_datetime(pd.Series(millis, dtype="Int64"), unit="ms").astype("datetime64[ns]")
     return iso.fillna(epoch).to_numpy()
 
 
