@@ -22,7 +22,7 @@ from dbworkbench.datasets import demo_is_loaded
 from dbworkbench.widgets import QueryLab
 
 %load_ext dbworkbench
-wb.safe_tables()  # tables show server text as text: no HTML from a query, no $1 … $2 typeset as math
+wb.setup_notebook()  # figures drawn live and in exported HTML (offline); tables show server text as text, never as math
 db = wb.connect(dsn)
 demo = demo_is_loaded(db.conn)  # the worked example uses the demo's tables
 db"""),
