@@ -101,3 +101,10 @@ def test_bad_input_is_refused(ro) -> None:
         ro.compare("  ", FAST)
     with pytest.raises(wb.UnsafeStatement, match="one statement at a time"):
         ro.compare(FAST, "SELECT 1; DELETE FROM comments", progress=False)
+
+
+def test_results_checked_on_demand(ro) -> None:
+    cmp = ro.compare(FAST, FAST, runs=3, warmup=0, progress=False, buffers_every=0, check_results=False)
+    assert cmp.checked_results is None and cmp.verdict_text.endswith("results not compared")
+    assert cmp.same_results and cmp.checked_results is not None and cmp.same_results.rows_a == 1
+    assert "<b>" in cmp._repr_html_() and "tex2jax_ignore" in cmp._repr_html_()
