@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 import sqlglot
@@ -52,21 +53,28 @@ def _error(sql: str, err: SqlglotError) -> Finding:
 
 def parse(sql: str) -> tuple[list[exp.Expr], Finding | None]:
     """The statements of ``sql`` (empty ones dropped), or the parse-error finding."""
+    quiet = logging.getLogger("sqlglot")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # sqlglot warns on the log when it falls back to a Command: the finding says it
     try:
         trees = sqlglot.parse(sql, read=DIALECT)
     except SqlglotError as err:
         return [], _error(sql, err)
     except (ValueError, RecursionError) as err:  # sqlglot's rare non-SqlglotError failures
         return [], Finding(CODE, "error", f"The SQL could not be read: {err}.", "Check the statement.", None, None)
+    finally:
+        quiet.setLevel(level)
     out = [t for t in trees if t is not None]
     bad = [t for t in out if isinstance(t, exp.Command)]
     if bad:
+        word = str(bad[0].this).split()[0] if str(bad[0].this).split() else "?"
+        start = sql.upper().find(word.upper())
         return [], Finding(
             CODE,
             "error",
-            f"The SQL could not be read: sqlglot does not understand {bad[0].sql(DIALECT)[:60]!r}.",
-            "lint reads SELECT, INSERT, UPDATE, DELETE and WITH statements.",
-            None,
-            None,
+            f"The SQL could not be read: {word} ... is not a statement lint understands.",
+            "lint reads SELECT, INSERT, UPDATE, DELETE and WITH statements (for EXPLAIN, lint the statement explained).",
+            start if start >= 0 else None,
+            start + len(word) if start >= 0 else None,
         )
     return out, None

@@ -18,7 +18,8 @@ def _names(node: exp.Expr) -> set[str]:
 def implicit_cross_join(q: Query) -> Iterator[Finding]:
     """A comma-separated FROM item (or a JOIN without ON/USING that is not written CROSS JOIN)
     that no WHERE condition connects to the tables before it: every row of one side is paired
-    with every row of the other. An explicit ``CROSS JOIN`` says it is meant and is left alone."""
+    with every row of the other. An explicit ``CROSS JOIN`` says it is meant and is left alone,
+    and so is a WHERE comparing unqualified columns (it may be the link; the names don't say)."""
     for select in q.selects():
         from_ = select.args.get("from_") or select.args.get("from")
         joins = select.args.get("joins") or []
@@ -26,7 +27,10 @@ def implicit_cross_join(q: Query) -> Iterator[Finding]:
             continue
         seen = {from_.this.alias_or_name}
         where = select.args.get("where")
-        links = [_names(c) for c in conjuncts(where.this if where is not None else None)]
+        conds = conjuncts(where.this if where is not None else None)
+        links = [_names(c) for c in conds]
+        if any(len(list(c.find_all(exp.Column))) >= 2 and any(not col.table for col in c.find_all(exp.Column)) for c in conds):
+            continue  # a condition on unqualified columns may well link the tables: cannot tell
         for join in joins:
             name = join.this.alias_or_name
             bare = not join.args.get("on") and not join.args.get("using") and not join.args.get("kind") and not join.args.get("side")

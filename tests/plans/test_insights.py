@@ -25,7 +25,7 @@ PLANTED = Path(__file__).resolve().parent / "planted"
 CONTRACT_CODES = (
     "seq-scan-selective index-filter-inefficient misestimate sort-spill hash-spill lossy-bitmap "
     "heap-fetches loop-amplification workers-not-launched jit-overhead planning-time cte-scan-filter "
-    "slow-trigger rows-discarded read-heavy temp-io offset-pagination"
+    "slow-trigger rows-discarded read-heavy temp-io offset-pagination not-in-subquery top-n-sort count-whole-table"
 ).split()
 PLANTED_FILES = sorted(p for p in PLANTED.glob("*.json") if not p.name.startswith("healthy-"))
 HEALTHY_FILES = sorted(PLANTED.glob("healthy-*.json"))

@@ -1,4 +1,5 @@
-"""The offset-pagination plan insight: a Limit that throws away the rows an OFFSET skips."""
+"""The plan side of the demo workload's anti-patterns: offset-pagination (a Limit that throws away
+the rows an OFFSET skips), not-in-subquery, top-n-sort and count-whole-table."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import pandas as pd
 
 from dbworkbench.plans import parse_plan
 
-PLANTED = Path(__file__).resolve().parent / "planted" / "offset-pagination.json"
+FOLDER = Path(__file__).resolve().parent / "planted"
+PLANTED = FOLDER / "offset-pagination.json"
 
 
 def _plan(limit_rows: int, child_rows: int, child: dict[str, Any], query: str | None = None) -> pd.DataFrame:
@@ -65,3 +67,39 @@ def test_a_plain_limit_or_a_shallow_offset_is_left_alone() -> None:
     assert _plan(20, 20, SORT).empty  # LIMIT without OFFSET: the input stops at 20
     assert _plan(20, 520, SORT).empty  # OFFSET 500: below 1,000 rows skipped
     assert _plan(5000, 6000, SORT).empty  # most of what was read is returned
+
+
+def test_a_sorted_offset_is_offset_pagination_not_top_n_sort() -> None:
+    assert _plan(20, 4020, SORT)["code"].tolist() == ["offset-pagination"]
+
+
+def test_top_n_sort_names_the_index_that_stops_the_scan() -> None:
+    row = parse_plan((FOLDER / "top-n-sort.json").read_text()).insights().iloc[0]
+    assert row["code"] == "top-n-sort" and "read and sorted 85,187 rows to return 10" in row["message"]
+    assert "CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_posts_view_count ON public.posts USING btree (view_count DESC);" in row["suggestion"]
+    small = {**SORT, "Plans": [{**SORT["Plans"][0], "Actual Rows": 5000}]}
+    assert _plan(20, 20, small).empty  # 5,000 rows sorted: below the threshold
+
+
+def test_not_in_subquery_per_row_and_hashed() -> None:
+    row = parse_plan((FOLDER / "not-in-subquery.json").read_text()).insights().iloc[0]
+    assert row["code"] == "not-in-subquery" and row["severity"] in ("warning", "critical")
+    assert "run once per row (50 times" in row["message"] and "NOT EXISTS" in row["suggestion"]
+    hashed = {"Node Type": "Seq Scan", "Relation Name": "users", "Alias": "u",
+              "Filter": "(NOT (ANY (u.id = (hashed SubPlan 1).col1)))",
+              "Plans": [{"Node Type": "Seq Scan", "Parent Relationship": "SubPlan", "Subplan Name": "SubPlan 1",
+                         "Relation Name": "posts", "Alias": "p", "Startup Cost": 0, "Total Cost": 10, "Plan Rows": 100,
+                         "Plan Width": 16, "Actual Startup Time": 0.01, "Actual Total Time": 5.0, "Actual Rows": 5000,
+                         "Actual Loops": 1}]}
+    found = _plan(20, 3000, hashed)
+    row = found.set_index("code").loc["not-in-subquery"]
+    assert row["severity"] == "info" and "hashed" in row["message"]
+
+
+def test_count_whole_table_once_for_a_parallel_count() -> None:
+    found = parse_plan((FOLDER / "count-whole-table.json").read_text()).insights()
+    assert found["code"].tolist() == ["count-whole-table"]
+    assert "read every row of public.comments (300,000 rows" in found.loc[0, "message"]
+    assert "reltuples" in found.loc[0, "suggestion"]
+    filtered = parse_plan((FOLDER / "workers-not-launched.json").read_text()).insights()
+    assert "count-whole-table" not in set(filtered["code"])  # a WHERE: not the whole table

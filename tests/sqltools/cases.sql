@@ -148,3 +148,7 @@ SELECT count(*) FROM comments;
 -- case: the demo feed
 -- codes:
 SELECT p.id, p.title, p.slug, p.published_at, u.username FROM posts p JOIN users u ON u.id = p.user_id WHERE p.status = 'published' ORDER BY p.published_at DESC LIMIT 20;
+
+-- case: comma join linked by unqualified columns (TPC-H style)
+-- codes:
+SELECT o_orderkey FROM orders, lineitem WHERE o_orderkey = l_orderkey AND l_quantity > $1 LIMIT 5;

@@ -48,6 +48,12 @@ temp-io                  a HashAggregate, Materialize, CTE, WindowAgg, ... that 
                          files: ``SET work_mem``
 offset-pagination        a Limit that skipped >= 1,000 rows (>= 80% of what it read) under an
                          OFFSET: the rows discarded, and the keyset form that reads one page
+not-in-subquery          a Filter with NOT IN (SELECT ...), a SubPlan rather than an anti-join:
+                         NOT EXISTS (info when hashed: the NULL trap, not the time)
+top-n-sort               a Limit over a Sort of >= 10,000 rows of one table keeping <= 1%: the
+                         index on the sort keys that stops the scan after the LIMIT
+count-whole-table        count(*) of every row of a table of >= 100,000 rows: the planner's
+                         estimate (pg_class.reltuples) or a counter table
 ======================== ====================================================================
 
 Severity follows ``est_saving_ms``, not the node type: *warning* when the saving is at least
@@ -90,7 +96,9 @@ from .index_filter_inefficient import index_filter_inefficient
 from .jit_overhead import jit_overhead
 from .lossy_bitmap import lossy_bitmap
 from .loop_amplification import loop_amplification
+from .count_whole_table import count_whole_table
 from .misestimate import misestimate
+from .not_in_subquery import not_in_subquery
 from .offset_pagination import offset_pagination
 from .planning_time import planning_time
 from .read_heavy import read_heavy
@@ -99,6 +107,7 @@ from .seq_scan_selective import seq_scan_selective
 from .slow_trigger import slow_trigger
 from .sort_spill import sort_spill
 from .temp_io import temp_io
+from .top_n_sort import top_n_sort
 from .workers_not_launched import workers_not_launched
 
 if TYPE_CHECKING:
@@ -125,6 +134,9 @@ RULES: tuple[Rule, ...] = (
     read_heavy,
     temp_io,
     offset_pagination,
+    not_in_subquery,
+    top_n_sort,
+    count_whole_table,
 )
 
 #: Every code, in :data:`RULES` order.

@@ -119,7 +119,8 @@ CASES: list[Case] = [
         "SELECT user_id, count(*) FROM comments GROUP BY user_id",
         ["SET work_mem = '256kB'", NO_PARALLEL, "SET enable_sort = off"],
     ),
-    Case("workers-not-launched", "SELECT count(*) FROM comments", ["SET max_parallel_workers = 0"]),
+    # (not a bare count(*): count-whole-table would come first)
+    Case("workers-not-launched", "SELECT count(*) FROM comments WHERE NOT is_deleted", ["SET max_parallel_workers = 0"]),
     Case(
         "cte-scan-filter",
         "WITH recent AS MATERIALIZED (SELECT id, title, user_id FROM posts) "
@@ -184,6 +185,18 @@ CASES: list[Case] = [
         "SELECT p.id, p.title, p.slug, p.published_at FROM posts p WHERE p.status = 'published' "
         "ORDER BY p.published_at DESC LIMIT 20 OFFSET 40000",
     ),
+    Case(  # the workload's new_users_without_posts, since a fixed time
+        "not-in-subquery",
+        "SELECT u.id, u.username, u.created_at FROM users u WHERE u.created_at > '2024-06-01' AND u.id NOT IN "
+        "(SELECT p.user_id FROM posts p WHERE p.created_at > '2024-06-01') ORDER BY u.created_at DESC LIMIT 50",
+        [NO_PARALLEL, "SET work_mem = '64kB'"],
+    ),
+    Case(  # the workload's top_posts_by_views: no index on view_count
+        "top-n-sort",
+        "SELECT id, title, slug, view_count FROM posts WHERE status = 'published' ORDER BY view_count DESC LIMIT 10",
+        [NO_PARALLEL],
+    ),
+    Case("count-whole-table", "SELECT count(*) FROM comments"),  # the workload's count_comments
     Case(
         "jit-overhead",
         "SELECT role, count(*), max(last_login_at) FROM users GROUP BY role",
