@@ -257,19 +257,20 @@ class QueryLab:
 
     def _run(self) -> None:
         self.plans.outputs = ()
-        self.progress.max, self.progress.value = (2 if self.lab.sql_b.strip() else 1), 0
-        a = self.lab.run("a")
-        self.progress.value = 1
-        _show(self.plans, a)
-        text = f"A ran in {a.execution_ms:.3f} ms"
-        if self.lab.sql_b.strip():
-            b = self.lab.run("b")
-            self.progress.value = 2
-            _show(self.plans, b)
+        variants = ["a", "b"] if self.lab.sql_b.strip() else ["a"]
+        self.progress.max, self.progress.value = len(variants), 0
+        said = []
+        for which in variants:
+            plan = self.lab.run(which)
+            self.progress.value += 1
+            _show(self.plans, plan)
+            took = "planned only (no values for its $n)" if plan.execution_ms is None else f"ran in {plan.execution_ms:.3f} ms"
+            said.append(f"{which.upper()} {took}")
+        if len(variants) == 2:
             self.plan_diff.outputs = ()
-            _show(self.plan_diff, a.diff(b))
-            text += f", B in {b.execution_ms:.3f} ms (one run each: Compare times them properly)"
-        self.status.value = _html.message(text)
+            _show(self.plan_diff, self.lab.plans["a"].diff(self.lab.plans["b"]))
+            said.append("one run each: Compare times them properly")
+        self.status.value = _html.message("; ".join(said))
 
     def _compare(self) -> None:
         self.progress.value, self.progress.max = 0, 1

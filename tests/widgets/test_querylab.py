@@ -194,3 +194,14 @@ def test_the_params_field_reads_literals_only(db: wb.Workbench) -> None:
     ql.run()
     assert ql.params.value == "['someone@example.com']" and ql.lab.error is None
     assert ql.history.iloc[-1]["params"] == ["someone@example.com"]
+
+
+def test_run_without_values_shows_the_generic_plan(db: wb.Workbench) -> None:
+    ql = QueryLab(db, "SELECT $1::int + 1", "SELECT $1::int + 2")  # compared with no column: nothing sampled
+    assert ql.lab.params is None and "no values could be sampled" in ql.status.value
+    ql.run()
+    assert ql.lab.error is None, ql.status.value
+    assert "A planned only" in ql.status.value and "B planned only" in ql.status.value
+    assert ql.history["median_ms"].isna().all() and len(ql.history) == 2
+    found_b = ql.lab.lint("b")  # lint the rewrite too: its findings become lab.findings
+    assert list(found_b.columns) == ["code", "severity", "message", "start", "end", "suggestion", "rewrite"]
