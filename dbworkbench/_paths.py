@@ -9,22 +9,21 @@ from pathlib import Path
 import platformdirs
 
 
+def _shipped(packaged: str, repository: str) -> Path:
+    inside = Path(__file__).parent / packaged
+    return inside if inside.is_dir() else Path(__file__).resolve().parent.parent / repository
+
+
 @cache
 def data_dir() -> Path:
-    """The shipped ``data/`` folder: inside the wheel, or the repository's in a checkout."""
-    packaged = Path(__file__).parent / "_data"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parent.parent / "data"
+    """The shipped ``data/`` folder: inside the wheel (``_data``), or the repository's in a checkout."""
+    return _shipped("_data", "data")
 
 
 @cache
 def notebooks_dir() -> Path:
     """The curated notebooks: shipped in the wheel (``_notebooks``), or the repository's ``notebooks/``."""
-    packaged = Path(__file__).parent / "_notebooks"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parent.parent / "notebooks"
+    return _shipped("_notebooks", "notebooks")
 
 
 def home_dir() -> Path:

@@ -14,19 +14,24 @@ from psycopg import sql
 
 from dbworkbench.datasets import SCALES, WorkloadError, demo_is_loaded, load_demo, load_workload, run_workload
 from dbworkbench.datasets.demo import schema_path
-from dbworkbench.datasets.workload import GENERATORS, parse_workload, split_sql
+from dbworkbench.datasets.workload import GENERATORS, parse_workload
 from dbworkbench.errors import WorkbenchError
 
 # --------------------------------------------------------------------------- pure: no server
 
 
-def test_split_sql_respects_quotes_comments_and_dollar_quotes() -> None:
-    text = "SELECT ';' AS a; -- c;\nSELECT $x$;$x$, E'\\';', \"q;\" /* ; */;\n-- only a comment\n"
-    chunks = split_sql(text)
-    assert [c.terminated for c in chunks] == [True, True, False]
-    assert chunks[0].text == "SELECT ';' AS a"
-    assert chunks[1].text.strip().startswith("-- c;") and chunks[1].line == 2
-    assert chunks[2].is_comment and chunks[2].line == 3
+def test_workload_statements_split_by_the_guard_respect_quotes_comments_and_dollar_quotes() -> None:
+    text = "-- name: a\nSELECT ';' AS a, $x$;$x$ AS b, E'\\';' AS c, \"q;\" /* ; */ FROM users; -- c;\n"
+    [stmt] = parse_workload(text)
+    assert stmt.sql == "SELECT ';' AS a, $x$;$x$ AS b, E'\\';' AS c, \"q;\" /* ; */ FROM users"
+    cases = {"-- name: a\nSELECT 1;\n\nSELECT 2;\n": (4, "a second statement"),
+             "-- name: a\nSELECT 1\n": (2, "does not end with ';'"),
+             "SELECT 0;\n-- name: a\nSELECT 1;\n": (1, "SQL before the first header"),
+             "-- name: a\nSELECT 'oops;\n": (2, "unterminated quoted string")}
+    for bad, (line, message) in cases.items():
+        with pytest.raises(WorkloadError, match=message) as err:
+            parse_workload(bad)
+        assert err.value.line == line
 
 
 def test_schema_file_is_the_handbooks() -> None:

@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 
 from .._paths import data_dir
 from ..errors import WorkbenchError
-from .workload import split_sql
+from ..guard import split_statements
 
 __all__ = ["MARK", "SCALES", "check_demo_ownership", "demo_is_loaded", "load_demo"]
 
@@ -201,7 +201,7 @@ def _strip_comments(text: str) -> str:
 @cache
 def _schema_statements() -> tuple[list[str], list[str]]:
     """schema.sql as (statements to run before the rows, CREATE INDEX statements for after)."""
-    chunks = [c.text for c in split_sql(schema_path().read_text(encoding="utf-8")) if not c.is_comment]
+    chunks = split_statements(schema_path().read_text(encoding="utf-8"))
     indexes = [c for c in chunks if _INDEX.match(_strip_comments(c))]
     return [c for c in chunks if c not in indexes], indexes
 
@@ -210,7 +210,7 @@ def _schema_statements() -> tuple[list[str], list[str]]:
 def _generate_steps() -> dict[str, list[str]]:
     """generate.sql's statements by ``-- step:`` name, in file order."""
     parts = _STEP.split(generate_path().read_text(encoding="utf-8"))
-    return {name: [c.text for c in split_sql(body) if not c.is_comment]
+    return {name: split_statements(body)
             for name, body in zip(parts[1::2], parts[2::2])}
 
 

@@ -32,9 +32,9 @@ from psycopg import sql
 from tqdm.auto import tqdm
 
 from ..errors import WorkbenchError
+from ..guard import split_statements
 from .demo import _current_schema as _demo_current_schema
 from .demo import _Object
-from .workload import split_sql
 
 __all__ = ["EXCLUDED", "MARK", "TABLES", "generate_tpch", "load_tpch", "tpch_dir", "tpch_is_loaded",
            "tpch_queries"]
@@ -245,8 +245,7 @@ def _resolve_dir(path: str | Path | None) -> Path:
 
 def _schema_statements(folder: Path) -> list[str]:
     """schema.sql's statements; each must create one of the eight tables (nothing else is run)."""
-    chunks = [c.text.strip() for c in split_sql((folder / "schema.sql").read_text(encoding="utf-8"))
-              if not c.is_comment]
+    chunks = split_statements((folder / "schema.sql").read_text(encoding="utf-8"))
     made = []
     for stmt in chunks:
         m = _CREATE_TABLE.match(re.sub(r"^\s*--[^\n]*\n", "", stmt, flags=re.MULTILINE))
