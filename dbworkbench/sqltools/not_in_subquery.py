@@ -39,6 +39,11 @@ def _not_exists(q: Query, node: exp.Not, outer: exp.Expr, sub: exp.Select) -> ex
     return tree
 
 
+def _outer_joined(select: exp.Expr) -> bool:
+    """Whether ``select`` has a LEFT/RIGHT/FULL join (a NOT NULL column may then read as NULL)."""
+    return any(j.args.get("side") for j in select.args.get("joins") or [])
+
+
 def not_in_subquery(q: Query) -> Iterator[Finding]:
     """``x NOT IN (SELECT y ...)``. If the subquery returns a NULL, NOT IN is never true and the
     query returns no rows; a NULL ``x`` is never returned either. NOT EXISTS has neither trap and
@@ -56,7 +61,15 @@ def not_in_subquery(q: Query) -> Iterator[Finding]:
         tree = _not_exists(q, node, inner.this, sub)
         form = q.rewritten(tree) if tree is not None else None
         sub_col = sub.expressions[0] if len(sub.expressions) == 1 else None
-        safe = form is not None and q.not_null(unparen(inner.this)) and sub_col is not None and q.not_null(unparen(sub_col))
+        outer_select = q.owner(node)
+        safe = (
+            form is not None
+            and q.not_null(unparen(inner.this))
+            and sub_col is not None
+            and q.not_null(unparen(sub_col))
+            and not _outer_joined(sub)
+            and (outer_select is None or not _outer_joined(outer_select))
+        )
         if safe:
             note = "Both sides are NOT NULL here, so NOT EXISTS returns the same rows."
         else:

@@ -29,12 +29,23 @@ def _column(branch: exp.Expr) -> exp.Column | None:
     return None
 
 
+# Types without an equality operator: UNION cannot compare rows holding them.
+_NO_EQUALITY = ("json", "xml", "point", "line", "lseg", "box", "path", "polygon", "circle")
+
+
 def _unique_key_selected(q: Query, select: exp.Select, column: exp.Column) -> bool:
-    """Whether the select list holds a column some unique index of the (single) table is on alone."""
+    """Whether the select list holds a column some unique index of the (single) table is on alone,
+    and only plain columns of types UNION can compare."""
     table = q.resolved(column)
     if table is None or q.schema is None:
         return False
-    names = {unparen(e).name for e in select.expressions if isinstance(unparen(e), exp.Column)}
+    items = [unparen(e) for e in select.expressions]
+    if not all(isinstance(e, exp.Column) for e in items):
+        return False
+    types = q.schema.table_columns(*table)
+    if any(str(types.get(e.name, {}).get("type", "json")).startswith(_NO_EQUALITY) for e in items):
+        return False
+    names = {e.name for e in items}
     return any(s.unique and len(s.keys) == 1 and s.keys[0].expr in names and not s.where for s in q.schema.index_shapes(*table))
 
 

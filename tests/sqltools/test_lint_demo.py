@@ -196,3 +196,13 @@ def test_workload_anti_patterns_are_named(db: wb.Workbench) -> None:
         if s.name not in expected and "*" not in s.sql:
             found = db.lint(from_pyformat(s.sql))
             assert found.query("severity == 'warning'").empty, (s.name, found[["code", "message"]].to_string())
+
+
+def test_no_rewrite_where_an_outer_join_or_a_type_would_change_it(db: wb.Workbench) -> None:
+    # p.user_id is NOT NULL in its table, but a LEFT JOIN can make it NULL: NOT IN stays NOT IN
+    joined = db.lint("SELECT u.id FROM users u WHERE u.id NOT IN (SELECT p.user_id FROM comments c "
+                     "LEFT JOIN posts p ON p.id = c.post_id) LIMIT 5").set_index("code").loc["not-in-subquery"]
+    assert pd.isna(joined["rewrite"])
+    # a computed column in the select list: no UNION rewrite (rows might not be comparable)
+    computed = db.lint("SELECT id, title || '!' FROM posts WHERE view_count = $1 OR slug = $2")
+    assert computed["code"].tolist() == ["or-across-columns"] and computed["rewrite"].isna().all()
