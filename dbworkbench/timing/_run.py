@@ -38,6 +38,12 @@ def stop_requested(stop: Stop) -> bool:
     return bool(is_set() if callable(is_set) else stop())
 
 
+def budget_ms(started: float, max_seconds: float, session_ms: int) -> int:
+    """The statement_timeout (ms) for the next statement: what is left of the budget, at most the session's."""
+    left_ms = int((max_seconds - (time.perf_counter() - started)) * 1000)
+    return min(left_ms, session_ms) if session_ms else left_ms
+
+
 def order(run: int) -> tuple[str, str]:
     """ABBA...: run pairs alternate which variant goes first, so drift and caching hit both alike.
 
@@ -62,18 +68,18 @@ def _timed(conn: psycopg.Connection[Any], stmt: Admitted, values: Sequence[Any] 
 
 def run(
     db: Workbench, pair: dict[str, Admitted], values: dict[str, Sequence[Any] | None], *, runs: int, warmup: int,
-    max_seconds: float, progress: bool, stop: Stop, on_run: Callable[[dict[str, Any]], None] | None,
+    max_seconds: float, started: float, progress: bool, stop: Stop, on_run: Callable[[dict[str, Any]], None] | None,
     buffers_every: int, allow_side_effects: bool,
 ) -> Measured:
     """Warm-ups, then ``runs`` timed runs of each variant, interleaved; every ``buffers_every``-th run
     of each variant is followed by an EXPLAIN (ANALYZE, BUFFERS) through :meth:`Workbench.explain`
-    for its buffer counts (and plan). Ends early on ``stop``, the time budget or a timeout."""
+    for its buffer counts (and plan). Ends early on ``stop``, the time budget (``max_seconds`` from
+    ``started``, a ``time.perf_counter()``) or a timeout."""
     from ..explain import run_explain
 
     out = Measured()
     conn = db.conn
     session_ms = db.target.guards.statement_timeout_ms or 0
-    started = time.perf_counter()
     total = 2 * (warmup + runs)
     bar = tqdm(total=total, desc="compare", unit="run", disable=not progress, leave=False)
     done = 0
@@ -83,11 +89,10 @@ def run(
                 if stop_requested(stop):
                     out.stopped = f"stopped on request after {len(out.records)} timed runs"
                     return out
-                left_ms = int((max_seconds - (time.perf_counter() - started)) * 1000)
-                if left_ms < 1:
+                timeout_ms = budget_ms(started, max_seconds, session_ms)
+                if timeout_ms < 1:
                     out.stopped = f"the time budget (max_seconds={max_seconds:g}) ran out after {len(out.records)} timed runs"
                     return out
-                timeout_ms = min(left_ms, session_ms) if session_ms else left_ms
                 try:
                     ms = _timed(conn, pair[variant], values[variant], timeout_ms)
                 except psycopg.errors.QueryCanceled:

@@ -2,7 +2,9 @@
 faster and still returns the same rows.
 
 Both statements pass the safety gate (:func:`dbworkbench.guard.admit`) and go over the extended
-query protocol. After ``warmup`` untimed runs of each, A and B run ``runs`` times each,
+query protocol. First their complete results are compared (:mod:`.results`; within the time
+budget, so a wrong rewrite is caught even when the timing uses the rest of it). Then, after
+``warmup`` untimed runs of each, A and B run ``runs`` times each,
 interleaved (A B B A A B ...), each run in its own transaction (READ ONLY for reads; a writing
 statement, only where the target allows writes, is rolled back) with ``statement_timeout`` no
 longer than what is left of ``max_seconds``. A run's time (ms) is the client's wall time from
@@ -15,6 +17,7 @@ early: the comparison then holds what was measured, with ``stopped`` saying why.
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from functools import cached_property
@@ -22,10 +25,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import psycopg
 
 from .._escape import html_text, math_off
 from ._exec import admit_pair
-from ._run import Stop, run
+from ._run import Stop, budget_ms, run
 from .results import SameResults, same_results
 from .stats import MIN_RUNS, Statistics, summarize
 
@@ -208,17 +212,25 @@ def compare(
     values = {"A": params, "B": params if params_b is None else params_b}
     a, b = admit_pair(db.conn, (sql_a, sql_b), (values["A"], values["B"]), read_only=not db.target.allow_writes,
                       action="db.compare", allow_side_effects=allow_side_effects)
+    started = time.perf_counter()
+    results, note = None, None
+    if check_results:  # first: a wrong rewrite is caught even when the timing uses up the budget
+        session_ms = db.target.guards.statement_timeout_ms or 0
+        timeout_ms = budget_ms(started, max_seconds, session_ms)
+        try:
+            results = same_results(db.conn, sql_a, sql_b, read_only=not db.target.allow_writes, admitted=(a, b),
+                                   params=values["A"], params_b=values["B"], timeout_ms=timeout_ms)
+        except psycopg.errors.QueryCanceled:
+            if session_ms and timeout_ms >= session_ms:
+                raise  # the session's statement_timeout: a QueryTimeout saying how to raise it
+            note = f"the time budget (max_seconds={max_seconds:g}) ran out while the results were compared"
     measured = run(db, {"A": a, "B": b}, values, runs=int(runs), warmup=int(warmup), max_seconds=float(max_seconds),
-                   progress=progress, stop=stop, on_run=on_run, buffers_every=int(buffers_every),
+                   started=started, progress=progress, stop=stop, on_run=on_run, buffers_every=int(buffers_every),
                    allow_side_effects=allow_side_effects)
     timings = pd.DataFrame.from_records(measured.records, columns=[c for c, _ in TIMINGS_COLUMNS])
     timings = timings.astype(dict(TIMINGS_COLUMNS))
-    results = None
-    if check_results and measured.stopped is None:
-        results = same_results(db.conn, sql_a, sql_b, read_only=not db.target.allow_writes, admitted=(a, b),
-                               params=values["A"], params_b=values["B"])
     cmp = Comparison(db, sql_a, sql_b, (values["A"], values["B"]), timings, confidence=confidence,
-                     stopped=measured.stopped, plans=measured.plans, elapsed_s=measured.elapsed_s, results=results)
+                     stopped=note or measured.stopped, plans=measured.plans, elapsed_s=measured.elapsed_s, results=results)
     if results is not None and not results.same:
         warnings.warn(cmp.verdict_text, WrongResults, stacklevel=3)
     return cmp

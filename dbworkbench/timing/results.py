@@ -85,18 +85,20 @@ def has_order_by(text: str) -> bool:
 def same_results(
     conn: psycopg.Connection[Any], sql_a: str, sql_b: str, params: Sequence[Any] | None = None, *,
     params_b: Sequence[Any] | None = None, read_only: bool = True, ordered: bool | None = None,
-    max_differences: int = 10, admitted: tuple[Admitted, Admitted] | None = None,
+    max_differences: int = 10, admitted: tuple[Admitted, Admitted] | None = None, timeout_ms: int | None = None,
 ) -> SameResults:
     """Compare the complete results of ``sql_a`` and ``sql_b`` (module doc); ``ordered=None`` decides
-    from the SQL (both have a top-level ORDER BY), True/False forces it."""
+    from the SQL (both have a top-level ORDER BY), True/False forces it. ``timeout_ms``: the
+    statement_timeout of each statement the check sends (default: the session's)."""
     values = (params, params if params_b is None else params_b)
     a, b = admitted or admit_pair(conn, (sql_a, sql_b), values, read_only=read_only, action="db.same_results")
     if ordered is None:
         ordered = has_order_by(a.text) and has_order_by(b.text)
     if a.statement.writes or b.statement.writes:
-        return _writes(conn, (a, b), values, ordered, max_differences)
+        return _writes(conn, (a, b), values, ordered, max_differences, timeout_ms)
     with conn.transaction(force_rollback=True):
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        _limit(conn, timeout_ms)
         streams = [_declare(conn, _sorted_hashes(x), v) for x, v in zip((a, b), values, strict=True)]
         merged = _merge(conn, streams[0], streams[1], max_differences)
         rows_a, rows_b, diffs, missing, extra = merged
@@ -114,6 +116,11 @@ def same_results(
     how = "in the same order" if ordered else "compared as multisets (order not compared: " + (
         "ordered=False)" if ordered is False else "not both statements have a top-level ORDER BY)")
     return SameResults(True, f"the same {rows_a:,} rows, {how}", rows_a, rows_b, ordered, _frame([]))
+
+
+def _limit(conn: psycopg.Connection[Any], timeout_ms: int | None) -> None:
+    if timeout_ms is not None:
+        conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(sql.Literal(max(1, int(timeout_ms)))))
 
 
 # -- streams ------------------------------------------------------------------------------------
@@ -235,10 +242,12 @@ def _content_reason(rows_a: int, rows_b: int, missing: int, extra: int, shown: i
 
 
 def _writes(conn: psycopg.Connection[Any], pair: tuple[Admitted, Admitted],
-            values: tuple[Sequence[Any] | None, Sequence[Any] | None], ordered: bool, limit: int) -> SameResults:
+            values: tuple[Sequence[Any] | None, Sequence[Any] | None], ordered: bool, limit: int,
+            timeout_ms: int | None) -> SameResults:
     outcomes = []
     for x, v in zip(pair, values, strict=True):
         with conn.transaction(force_rollback=True):
+            _limit(conn, timeout_ms)
             cur = execute(conn, body(x), v)
             names = [d.name for d in cur.description or []]
             rows = cur.fetchall() if cur.description else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import numpy as np
+import psycopg
 import pytest
 
 import dbworkbench as wb
@@ -78,9 +79,18 @@ def test_the_time_budget_holds(ro) -> None:
     cmp = ro.compare(FAST, FAST, runs=100_000, warmup=0, max_seconds=0.5, progress=False, buffers_every=0)
     assert cmp.stopped and "time budget" in cmp.stopped and len(cmp.timings) < 200_000
     long = "SELECT count(*) FROM generate_series(1, 200000000)"
-    cmp = ro.compare(long, long, runs=3, warmup=0, max_seconds=0.3, progress=False, buffers_every=0)
+    cmp = ro.compare(long, long, runs=3, warmup=0, max_seconds=0.3, progress=False, buffers_every=0,
+                     check_results=False)
     assert cmp.stopped and "during a run of A" in cmp.stopped and cmp.timings.empty
     assert cmp.verdict == "no detectable difference" and "too few runs" in cmp.verdict_text
+    cmp = ro.compare(long, long, runs=3, warmup=0, max_seconds=0.3, progress=False, buffers_every=0)
+    assert cmp.stopped and "while the results were compared" in cmp.stopped and cmp.checked_results is None
+    assert cmp.timings.empty and ro.conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+
+def test_the_session_timeout_is_a_timeout_not_a_budget(demo_db) -> None:
+    with wb.connect(demo_db, statement_timeout_ms=200) as db, pytest.raises(wb.QueryTimeout, match="statement_timeout"):
+        db.compare("SELECT count(*) FROM generate_series(1, 200000000)", FAST, progress=False)
 
 
 def test_writes_refused_read_only_and_rolled_back_with_writes_allowed(ro, rw) -> None:
