@@ -61,6 +61,7 @@ True
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -111,9 +112,9 @@ def _code(rule: Rule) -> str:
     return getattr(rule, "__name__", str(rule)).replace("_", "-")
 
 
-#: Every code with its one-line doc (the rule's docstring's first sentence), ``parse-error`` last.
+#: Every code with its one-line doc (each rule module's ``DOC``), ``parse-error`` last.
 RULE_DOCS: dict[str, str] = {
-    **{_code(r): " ".join((r.__doc__ or "").split()).split(". ")[0].rstrip(".") + "." for r in RULES},
+    **{_code(r): str(getattr(sys.modules[r.__module__], "DOC", "")) for r in RULES},
     PARSE_ERROR: "The text could not be read as PostgreSQL SQL: one finding at the position, and no other.",
 }
 #: Every code, in :data:`RULES` order, then ``parse-error``.

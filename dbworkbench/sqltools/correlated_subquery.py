@@ -11,6 +11,8 @@ from ._base import DIALECT, Finding, Query, unparen
 from .count_for_existence import counts_for_existence
 
 CODE = "correlated-subquery"
+#: One line for lists of the rules (README, the QueryLab).
+DOC = 'A subquery reading the outer row runs once per row: LEFT JOIN LATERAL or a grouped JOIN.'
 
 
 def _outer_refs(q: Query, sub: exp.Select, outer: exp.Expr) -> list[exp.Column]:

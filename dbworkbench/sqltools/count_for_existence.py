@@ -9,6 +9,8 @@ from sqlglot import exp
 from ._base import Finding, Query, unparen
 
 CODE = "count-for-existence"
+#: One line for lists of the rules (README, the QueryLab).
+DOC = '(SELECT count(*) ...) > 0 counts every match to learn whether there is one: EXISTS.'
 
 # comparison of count with a literal -> True when it means "exists", False when "does not exist"
 _MEANING: dict[tuple[type[exp.Expr], int], bool] = {

@@ -9,6 +9,8 @@ from sqlglot import exp
 from ._base import Finding, Query
 
 CODE = "distinct-hides-join-fanout"
+#: One line for lists of the rules (README, the QueryLab).
+DOC = 'SELECT DISTINCT over a join that adds no column removes the copies the join made: EXISTS.'
 
 
 def distinct_hides_join_fanout(q: Query) -> Iterator[Finding]:

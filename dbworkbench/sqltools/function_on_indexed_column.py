@@ -10,6 +10,8 @@ from ..plans.insights._index import index_sql
 from ._base import Finding, Query, in_condition, key_text, unparen
 
 CODE = "function-on-indexed-column"
+#: One line for lists of the rules (README, the QueryLab).
+DOC = 'A function around a column in a condition (lower(email) = ...) hides it from its index: an expression index or the sargable form.'
 
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.In, exp.Between, exp.Like, exp.ILike)
 # Functions the lint has a sargable form for: name -> how to write the condition on the bare column.

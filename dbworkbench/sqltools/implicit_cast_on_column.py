@@ -10,6 +10,8 @@ from sqlglot import exp
 from ._base import DIALECT, Finding, Query, in_condition, unparen
 
 CODE = "implicit-cast-on-column"
+#: One line for lists of the rules (README, the QueryLab).
+DOC = 'A cast of a column in a condition (col::date = ...) hides it from its index: cast the other side.'
 # Casts PostgreSQL applies for free (binary-coercible text types): an index on the column still serves them.
 _FREE = {exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR, exp.DataType.Type.CHAR, exp.DataType.Type.NAME}
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.In, exp.Between)

@@ -9,6 +9,8 @@ from sqlglot import exp
 from ._base import Finding, Query, conjuncts
 
 CODE = "implicit-cross-join"
+#: One line for lists of the rules (README, the QueryLab).
+DOC = 'FROM a, b with nothing linking them pairs every row with every row: a JOIN with its condition.'
 
 
 def _names(node: exp.Expr) -> set[str]:

@@ -10,6 +10,8 @@ from ..plans.insights._index import index_sql
 from ._base import Finding, Query, key_text, unparen
 
 CODE = "leading-wildcard-like"
+#: One line for lists of the rules (README, the QueryLab).
+DOC = "LIKE '%x' cannot use a B-tree index: a pg_trgm index or full-text search."
 
 
 def _leading(pattern: exp.Expr) -> bool:

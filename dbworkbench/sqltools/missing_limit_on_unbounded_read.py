@@ -9,6 +9,8 @@ from sqlglot import exp
 from ._base import Finding, Query
 
 CODE = "missing-limit-on-unbounded-read"
+#: One line for lists of the rules (README, the QueryLab).
+DOC = 'A SELECT of a whole table with no WHERE or LIMIT returns every row, more as it grows.'
 #: With the catalog, a table of at least this many live rows makes it a warning.
 LARGE_TABLE_ROWS = 10_000
 

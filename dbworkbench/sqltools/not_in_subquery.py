@@ -9,6 +9,8 @@ from sqlglot import exp
 from ._base import Finding, Query, unparen
 
 CODE = "not-in-subquery"
+#: One line for lists of the rules (README, the QueryLab).
+DOC = 'x NOT IN (SELECT ...) returns nothing when the subquery holds a NULL and is no anti-join: NOT EXISTS.'
 
 
 def _qualified(q: Query, column: exp.Expr, owner: exp.Expr | None) -> exp.Expr | None:

@@ -9,6 +9,8 @@ from sqlglot import exp
 from ._base import Finding, Query, unparen
 
 CODE = "offset-pagination"
+#: One line for lists of the rules (README, the QueryLab).
+DOC = 'OFFSET reads and discards every skipped row: keyset pagination.'
 #: A literal OFFSET at least this large is a warning (a parameter always is: it grows with the page).
 DEEP_OFFSET = 1000
 

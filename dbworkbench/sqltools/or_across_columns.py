@@ -9,6 +9,8 @@ from sqlglot import exp
 from ._base import DIALECT, Finding, Query, conjuncts, unparen
 
 CODE = "or-across-columns"
+#: One line for lists of the rules (README, the QueryLab).
+DOC = 'a = x OR b = y needs an index on each column: index both, or a UNION.'
 _SIMPLE = (exp.EQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.In, exp.Like, exp.ILike, exp.Is)
 
 

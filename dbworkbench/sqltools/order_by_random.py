@@ -9,6 +9,8 @@ from sqlglot import exp
 from ._base import Finding, Query
 
 CODE = "order-by-random"
+#: One line for lists of the rules (README, the QueryLab).
+DOC = 'ORDER BY random() sorts every qualifying row to return a few: TABLESAMPLE or a random key.'
 
 
 def order_by_random(q: Query) -> Iterator[Finding]:

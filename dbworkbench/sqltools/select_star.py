@@ -9,6 +9,8 @@ from sqlglot import exp
 from ._base import Finding, Query
 
 CODE = "select-star"
+#: One line for lists of the rules (README, the QueryLab).
+DOC = 'SELECT * reads and sends every column: name the columns.'
 
 
 def _columns(q: Query, select: exp.Select) -> str | None:

@@ -97,6 +97,9 @@ def test_several_statements() -> None:
 
 def test_rule_list() -> None:
     assert len(RULES) == len(RULE_DOCS) - 1
+    for rule, code in zip(RULES, RULE_DOCS, strict=False):  # one module per rule, named after its code
+        module = sys.modules[rule.__module__]
+        assert module.CODE == code and rule.__module__.endswith("." + rule.__name__) and rule.__doc__
     for code, doc in RULE_DOCS.items():
         assert re.fullmatch(r"[a-z]+(-[a-z]+)*", code) and doc.endswith(".") and len(doc) < 400
     assert dbworkbench.lint is lint
