@@ -342,7 +342,7 @@ def constraints_for_integrity(e: Evidence) -> tuple[str, str]:
 
 def migrations_created(e: Evidence) -> tuple[str, str]:
     return "unknown", ("the server does not know the files; the advisor's migration above is written by "
-                       "advice.write_migration(folder) or `dbworkbench advise --write-migration FOLDER`")
+                       "advice.write_migration(folder) or `dbworkbench advise --out FOLDER`")
 
 
 def backup_strategy(e: Evidence) -> tuple[str, str]:

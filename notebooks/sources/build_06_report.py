@@ -54,7 +54,7 @@ The handbook's table: table, columns, type and purpose. The purpose is read from
     code("""report.index_purposes(db)[['table', 'columns', 'type', 'purpose', 'idx_scan']]"""),
     md("""### Migrations to create
 
-The index advisor (`db.advise()`) costs index candidates from the workload and picks the set that lowers its cost most within `budget_mb`. Its migration is a pair of files, `NNN_add_advised_indexes.up.sql` and `.down.sql`: write them with `advice.write_migration("migrations")` or `dbworkbench advise --write-migration migrations`. Where it cannot cost candidates here (no HypoPG on a server other than the sandbox) it says what to install."""),
+The index advisor (`db.advise()`) costs index candidates from the workload and picks the set that lowers its cost most within `budget_mb`. Its migration is a pair of files, `NNN_add_advised_indexes.up.sql` and `.down.sql`: write them with `advice.write_migration("migrations")` or `dbworkbench advise --out migrations`. Where it cannot cost candidates here (no HypoPG on a server other than the sandbox) it says what to install."""),
     code("""try:
     advice = db.advise(budget_mb=budget_mb, top=top, progress=False)
 except wb.WorkbenchError as err:
