@@ -17,7 +17,8 @@ Against your own server set `dsn`: the workbench is read-only there. `EXPLAIN AN
     code("""dsn = None               # None: the sandbox with the demo database; or "postgresql://…"
 plan_text = None         # a pasted plan (EXPLAIN output, any format) to read offline instead
 sql = None               # a statement with real values to EXPLAIN ANALYZE; None: pick one below
-workload_seconds = 3.0   # on the sandbox: run the demo workload this long first if the statistics are empty""",
+workload_seconds = 3.0   # on the sandbox: run the demo workload this long first if the statistics are empty
+auto_explain_log = None  # a server log with auto_explain entries; None: the demo workload's sample log""",
          metadata={"tags": ["parameters"]}),
     code("""import pandas as pd
 import psycopg
@@ -135,12 +136,25 @@ if demo:
         print(before.text())
 index_diff"""),
     code("""index_diff.changes[['node_id_a', 'node_id_b', 'change', 'time_ms_a', 'time_ms_b', 'note']] if index_diff is not None else None"""),
+    md("""## Every plan of a day: an auto_explain log
+
+A server with `auto_explain` loaded writes the plan of each statement slower than `auto_explain.log_min_duration` into its log, in TEXT or JSON (`auto_explain.log_format`), after whatever `log_line_prefix` the server uses. `read_auto_explain` reads all of them in one pass: `log.plans` has one row per entry (when, how long, the query and its parameters, the number of nodes, the most severe insight), `log.nodes` one row per node of every plan, and `log.plan(plan_id)` gives one plan to read as above. Entries it cannot read are counted in `log.unreadable`, never dropped.
+
+Below: a log the demo workload wrote with every plan logged (`auto_explain.log_min_duration = 0`, TEXT and JSON entries, three prefixes). Set `auto_explain_log` above to read your server's log instead."""),
+    code("""from dbworkbench.datasets.workload import auto_explain_log_path
+
+log = wb.read_auto_explain(auto_explain_log if auto_explain_log is not None else auto_explain_log_path())
+print(log)
+log.slowest(5)"""),
+    md("""Where the logged time went, by kind of node over all plans (exclusive time, so each millisecond counts once), and the slowest plan's tree:"""),
+    code("""display(log.nodes.groupby('node_type')['exclusive_ms'].agg(['count', 'sum']).sort_values('sum', ascending=False).head(8))
+print(log.plan(int(log.slowest(1)['plan_id'].iloc[0])).text())"""),
     md("""## What to do next
 
 - The biggest boxes of the tree are the work list. A Seq Scan with a large *removed by filter* count wants an index on the filtered columns; a Sort or Hash that spills (`temp` in its hover, *external merge*) wants more `work_mem` or fewer rows; a misestimate by 10× or more wants `ANALYZE` or extended statistics.
 - Try the rewrite or the index here first, and compare with `diff_plans`; then time both forms with repeated runs before changing the application.
 - Create a real index with `CREATE INDEX CONCURRENTLY` in a migration, not from this page.
-- From a terminal: `dbworkbench explain plan.txt` prints the same tree, top nodes and insights for a saved plan (`-` reads stdin, `--sql "SELECT …"` runs one, `--format json` for scripts)."""),
+- From a terminal: `dbworkbench explain plan.txt` prints the same tree, top nodes and insights for a saved plan (`-` reads stdin, `--sql "SELECT …"` runs one, `--format json` for scripts); `dbworkbench explain --log postgresql.log` lists the slowest plans of a server log with their top insight."""),
 ]
 nb = new_notebook(cells=cells)
 nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}

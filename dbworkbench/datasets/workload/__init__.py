@@ -16,7 +16,16 @@ True
 
 from __future__ import annotations
 
-from ._file import ForEach, Param, WorkloadError, WorkloadStatement, load_workload, parse_workload, workload_path
+from ._file import (
+    ForEach,
+    Param,
+    WorkloadError,
+    WorkloadStatement,
+    auto_explain_log_path,
+    load_workload,
+    parse_workload,
+    workload_path,
+)
 from ._runner import SUMMARY_COLUMNS, run_workload
 from ._values import GENERATORS, Pools, check_args, sample_pools
 
@@ -28,6 +37,7 @@ __all__ = [
     "Pools",
     "WorkloadError",
     "WorkloadStatement",
+    "auto_explain_log_path",
     "check_args",
     "load_workload",
     "parse_workload",

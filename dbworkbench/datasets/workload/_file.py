@@ -76,6 +76,12 @@ def workload_path() -> Path:
     return data_dir() / "demo" / "workload.sql"
 
 
+def auto_explain_log_path() -> Path:
+    """A small auto_explain log of the demo workload, shipped with the package: TEXT and JSON entries,
+    three log_line_prefix forms (read it with :func:`dbworkbench.read_auto_explain`)."""
+    return data_dir() / "demo" / "auto_explain.log"
+
+
 def load_workload(path: Path | None = None) -> list[WorkloadStatement]:
     """Parse a workload file (default: the demo's) into statements, in file order.
 
