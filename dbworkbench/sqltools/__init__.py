@@ -43,6 +43,8 @@ implicit-cast-on-column         ``col::date = ...`` in a condition (an integer c
 order-by-random                 ``ORDER BY random()``: TABLESAMPLE or a random key
 missing-limit-on-unbounded-read a SELECT of a table with no WHERE, LIMIT or aggregate (warning
                                 from 10,000 rows, catalog)
+full-text-without-index         ``to_tsvector('english', col) @@ ...`` with no GIN index on that
+                                expression (info offline; silent when the index exists)
 parse-error                     the text could not be read: one finding at the position, no other
 =============================== =================================================================
 
@@ -72,6 +74,7 @@ from ._parse import parse
 from .correlated_subquery import correlated_subquery
 from .count_for_existence import count_for_existence
 from .distinct_hides_join_fanout import distinct_hides_join_fanout
+from .full_text_without_index import full_text_without_index
 from .function_on_indexed_column import function_on_indexed_column
 from .implicit_cast_on_column import implicit_cast_on_column
 from .implicit_cross_join import implicit_cross_join
@@ -103,6 +106,7 @@ RULES: tuple[Rule, ...] = (
     implicit_cast_on_column,
     order_by_random,
     missing_limit_on_unbounded_read,
+    full_text_without_index,
 )
 
 PARSE_ERROR = "parse-error"

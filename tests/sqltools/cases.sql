@@ -152,3 +152,11 @@ SELECT p.id, p.title, p.slug, p.published_at, u.username FROM posts p JOIN users
 -- case: comma join linked by unqualified columns (TPC-H style)
 -- codes:
 SELECT o_orderkey FROM orders, lineitem WHERE o_orderkey = l_orderkey AND l_quantity > $1 LIMIT 5;
+
+-- case: full-text search (offline: the index may exist)
+-- codes: full-text-without-index
+SELECT id FROM posts WHERE to_tsvector('english', content) @@ plainto_tsquery('english', $1) LIMIT 20;
+
+-- case: full-text search without a configuration
+-- codes: full-text-without-index
+SELECT id FROM posts WHERE to_tsvector(content) @@ plainto_tsquery($1) LIMIT 20;

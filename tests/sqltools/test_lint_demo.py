@@ -189,6 +189,7 @@ def test_workload_anti_patterns_are_named(db: wb.Workbench) -> None:
         "new_users_without_posts": {"not-in-subquery"},
         "verify_email_lower": {"function-on-indexed-column"},
         "posts_of_user_each": {"select-star"},
+        "fulltext_search": {"full-text-without-index"},
     }
     for name, codes in expected.items():
         assert set(db.lint(_workload_sql(name))["code"]) == codes, name
@@ -206,3 +207,22 @@ def test_no_rewrite_where_an_outer_join_or_a_type_would_change_it(db: wb.Workben
     # a computed column in the select list: no UNION rewrite (rows might not be comparable)
     computed = db.lint("SELECT id, title || '!' FROM posts WHERE view_count = $1 OR slug = $2")
     assert computed["code"].tolist() == ["or-across-columns"] and computed["rewrite"].isna().all()
+
+
+def test_full_text_search_index(db: wb.Workbench, raw: psycopg.Connection[Any]) -> None:
+    """The workload's fulltext_search: the GIN index lint proposes serves the search (the planner
+    uses it) and then silences the finding."""
+    sql = _workload_sql("fulltext_search")
+    row = db.lint(sql).set_index("code").loc["full-text-without-index"]
+    assert row["severity"] == "warning"
+    create = re.search(r"CREATE INDEX CONCURRENTLY IF NOT EXISTS (\S+) ON \S+ USING gin \(to_tsvector\('english', content\)\);",
+                       row["suggestion"])
+    assert create, row["suggestion"]
+    raw.execute(create.group(0))
+    try:
+        raw.execute("ANALYZE posts")
+        plan = db.explain(sql, params=["postgres index"])
+        assert create.group(1) in set(plan.nodes["index_name"].dropna()), plan.text()
+        assert db.lint(sql).empty
+    finally:
+        raw.execute(f"DROP INDEX IF EXISTS {create.group(1)}")
