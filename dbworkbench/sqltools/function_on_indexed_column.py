@@ -36,8 +36,10 @@ def _name(func: exp.Func) -> str:
 def _wrapped_column(side: exp.Expr) -> tuple[exp.Func, exp.Column] | None:
     """(function, column) when ``side`` is a plain function applied to a column of the row."""
     node = unparen(side)
-    if not isinstance(node, exp.Func) or isinstance(node, (exp.AggFunc, exp.Cast, exp.Window)) or node.find(exp.Select):
+    if not isinstance(node, exp.Func) or isinstance(node, (exp.AggFunc, exp.Cast, exp.Window)):
         return None
+    if node.find(exp.Select, exp.AggFunc, exp.Window):
+        return None  # a subquery or an aggregate inside: not a function of the row's column
     columns = list(node.find_all(exp.Column))
     if not columns or len({(c.table, c.name) for c in columns}) != 1:
         return None
@@ -52,8 +54,8 @@ def function_on_indexed_column(q: Query) -> Iterator[Finding]:
     catalog: silent when such an expression index exists; *info* when the column has no index
     of its own either; else *warning*."""
     for cmp in q.tree.find_all(*_COMPARISONS):
-        if not in_condition(cmp):
-            continue
+        if not in_condition(cmp) or cmp.find_ancestor(exp.Having) is not None:
+            continue  # HAVING filters groups: no index serves it anyway
         sides = [cmp.this] + ([cmp.expression] if cmp.expression is not None else []) + list(cmp.expressions)
         for k, side in enumerate(sides):
             found = _wrapped_column(side)

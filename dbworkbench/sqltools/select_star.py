@@ -26,11 +26,24 @@ def _columns(q: Query, select: exp.Select) -> str | None:
     return ", ".join(exp.to_identifier(n).sql("postgres") for n in names) or None
 
 
+def _output(q: Query, select: exp.Select) -> bool:
+    """Whether ``select``'s rows go to the client: the statement itself or a branch of its UNION
+    (a ``*`` inside a subquery or CTE costs nothing: the planner keeps only the columns used)."""
+    node: exp.Expr = select
+    while node is not q.tree:
+        parent = node.parent
+        if not isinstance(parent, (exp.Union, exp.Intersect, exp.Except, exp.Subquery, exp.Paren)) or parent is None:
+            return False
+        node = parent
+    return True
+
+
 def select_star(q: Query) -> Iterator[Finding]:
-    """A ``*`` (or ``t.*``) in a select list, except inside EXISTS (whose select list is never
-    read) and ``count(*)``. With the catalog, the suggestion names the columns to choose from."""
+    """A ``*`` (or ``t.*``) in the select list whose rows go to the client (the statement's own,
+    or a branch of its UNION; not in a subquery, CTE or EXISTS, where the planner keeps only the
+    columns used; ``count(*)`` is no star). With the catalog, the suggestion names the columns."""
     for select in q.selects():
-        if isinstance(select.parent, exp.Exists) or (isinstance(select.parent, exp.Subquery) and isinstance(select.parent.parent, exp.Exists)):
+        if not _output(q, select):
             continue
         for item in select.expressions:
             star = item if isinstance(item, exp.Star) else item.this if isinstance(item, exp.Column) and isinstance(item.this, exp.Star) else None

@@ -160,3 +160,15 @@ SELECT id FROM posts WHERE to_tsvector('english', content) @@ plainto_tsquery('e
 -- case: full-text search without a configuration
 -- codes: full-text-without-index
 SELECT id FROM posts WHERE to_tsvector(content) @@ plainto_tsquery($1) LIMIT 20;
+
+-- case: star inside a CTE and a subquery costs nothing
+-- codes:
+WITH recent AS (SELECT * FROM posts WHERE user_id = $1) SELECT r.id FROM (SELECT * FROM recent) AS r LIMIT 5;
+
+-- case: stars in UNION branches reach the client
+-- codes: select-star, select-star
+SELECT * FROM posts WHERE id = $1 UNION ALL SELECT * FROM posts WHERE slug = $2;
+
+-- case: a function over an aggregate in HAVING
+-- codes:
+SELECT user_id, count(*) FROM posts WHERE status = 'published' GROUP BY user_id HAVING coalesce(sum(view_count), 0) > 100 LIMIT 10;

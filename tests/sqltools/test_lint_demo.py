@@ -226,3 +226,13 @@ def test_full_text_search_index(db: wb.Workbench, raw: psycopg.Connection[Any]) 
         assert db.lint(sql).empty
     finally:
         raw.execute(f"DROP INDEX IF EXISTS {create.group(1)}")
+
+
+def test_every_rule_that_rewrites_is_run_above(db: wb.Workbench, raw: psycopg.Connection[Any]) -> None:
+    """The statements of REWRITTEN cover every rule that ever fills ``rewrite``."""
+    codes = set()
+    for statement, params_sql in REWRITTEN:
+        sql = _workload_sql(statement) if re.fullmatch(r"\w+", statement) else statement
+        found = db.lint(sql)
+        codes |= set(found.loc[found["rewrite"].notna(), "code"])
+    assert codes == {"count-for-existence", "not-in-subquery", "correlated-subquery", "or-across-columns"}
