@@ -156,9 +156,10 @@ class Lab:
         Adds a history row (``action`` "run"); :attr:`plans` keeps the last plan of each variant."""
         sql = self._sql(which)
         with self._busy(_Step("run", 0, 1)):
-            plan = self.db.explain(sql, self.params)
+            params = self.params
+            plan = self.db.explain(sql, params)
         self.plans[which] = plan
-        self._record(sql, action="run", runs=1, median_ms=plan.execution_ms)
+        self._record(sql, params, action="run", runs=1, median_ms=plan.execution_ms)
         return plan
 
     def compare(
@@ -169,7 +170,7 @@ class Lab:
         max_seconds: float | None = None,
         progress: Progress | bool | None = None,
     ) -> Comparison:
-        """Time A against B with ``db.compare`` (interleaved, after warmups, same rows checked unless stopped).
+        """Time A against B with ``db.compare`` (interleaved, after warmups, same rows checked).
 
         ``progress``: a callable ``(done, planned)`` called after each run (the widget's bar),
         or True/False for a tqdm bar. :meth:`stop` (from another thread) ends it after the run in
@@ -183,14 +184,15 @@ class Lab:
             "warmup": warmup if warmup is not None else self.warmup,
             "max_seconds": max_seconds if max_seconds is not None else self.max_seconds,
         }
+        params = self.params
         with self._busy(_Step("compare")) as step:
             self._stop.clear()
             cmp = self.db.compare(
-                self.sql_a, self.sql_b, params=self.params, stop=self._stop, **self._progress(step, progress),
+                self.sql_a, self.sql_b, params=params, stop=self._stop, **self._progress(step, progress),
                 **{k: v for k, v in options.items() if v is not None},
             )
         self.comparison = cmp
-        self._record_comparison(cmp)
+        self._record_comparison(cmp, params)
         return cmp
 
     def stop(self) -> None:
@@ -222,7 +224,7 @@ class Lab:
         baseline_ms  Float64                 A's median in the same comparison (NA for a run)
         ratio        Float64                 median_ms / baseline_ms (below 1: faster than A)
         verdict      string                  the comparison's verdict for B against A (NA: run)
-        same_results boolean                 B returned the same rows as A (NA: not checked)
+        same_results boolean                 B returned the same rows as A (NA for a run)
         stopped      boolean                 stopped before all runs were done
         at           datetime64[ns, UTC]     when it finished
         ============ ======================= ==================================================
@@ -264,15 +266,16 @@ class Lab:
 
         return {"progress": False, "on_run": on_run}
 
-    def _record(self, sql: str, **values: Any) -> None:
-        params = None if self.params is None else list(self.params)
-        row = {"variant": self._variant(sql), "sql": sql, "params": params, "at": pd.Timestamp.now(tz="UTC"), **values}
+    def _record(self, sql: str, params: Sequence[Any] | None, **values: Any) -> None:
+        row = {"variant": self._variant(sql), "sql": sql, "params": None if params is None else list(params),
+               "at": pd.Timestamp.now(tz="UTC"), **values}
         self._rows.append(row)
 
-    def _record_comparison(self, cmp: Any) -> None:
+    def _record_comparison(self, cmp: Comparison, params: Sequence[Any] | None) -> None:
+        """B's row, from what the comparison ran (the editors may have changed meanwhile)."""
         from ._comparison import facts
 
-        self._record(self.sql_b, action="compare", **facts(cmp))
+        self._record(cmp.sql_b, params, action="compare", **facts(cmp))
 
 
 class _Busy:
