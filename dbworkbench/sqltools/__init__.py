@@ -24,7 +24,7 @@ Codes (each is one rule, one module of this package; see :data:`RULE_DOCS`):
 =============================== =================================================================
 code                            finding
 =============================== =================================================================
-select-star                     ``SELECT *`` (not inside EXISTS): name the columns
+select-star                     ``SELECT *`` whose rows reach the client: name the columns
 function-on-indexed-column      ``lower(email) = ...``: an expression index (the advisor's IndexDef)
                                 or the sargable form; silent when the expression index exists
 leading-wildcard-like           ``LIKE '%x'``: a pg_trgm GIN index or full-text search
