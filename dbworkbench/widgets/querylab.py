@@ -33,6 +33,10 @@ if TYPE_CHECKING:
 __all__ = ["QueryLab"]
 
 _EDITOR = widgets.Layout(width="100%", height="9em")
+_STARTED = {
+    "run": "running A and B once each (EXPLAIN ANALYZE, rolled back) …",
+    "compare": "comparing: both complete results first, then warm-ups and timed runs (Stop ends the runs) …",
+}
 
 
 class QueryLab:
@@ -229,7 +233,7 @@ class QueryLab:
             return
         self._set_running(True)
         self._show_params()  # lab.params may have been set in code
-        self.status.value = _html.message(f"{action} …")
+        self.status.value = _html.message(_STARTED[action])
 
         def body() -> None:
             try:
