@@ -5,7 +5,7 @@ data) each statement's rows are turned into text by the server (``ROW(r.*)::text
 NULL and ``''`` differ, and a row's columns are compared in order), hashed (64-bit
 ``hashtextextended``: a chance collision among a billion distinct rows is about 3 %) and
 sorted by hash on the server; the two sorted streams are read through server-side cursors
-a batch at a time and merged, copies of a row counted as they pass.
+a batch at a time and merged (numpy, batch by batch), copies of a row counted as they pass.
 The client holds one batch per side whatever the result's size; the server sorts (in
 ``work_mem``, spilling to disk for big results). The comparison is of multisets: lost
 duplicates and dropped NULL rows count. When both statements have a top-level ORDER BY
@@ -26,6 +26,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import psycopg
 from psycopg import sql
@@ -137,53 +138,77 @@ def _declare(conn: psycopg.Connection[Any], query: sql.Composable, values: Seque
     return name
 
 
-def _fetch(conn: psycopg.Connection[Any], cursor: sql.Identifier) -> Iterator[tuple[Any, ...]]:
-    """The cursor's rows, ``BATCH_ROWS`` per round trip; the cursor is closed at the end."""
+def _batches(conn: psycopg.Connection[Any], cursor: sql.Identifier) -> Iterator[np.ndarray]:
+    """The cursor's hashes as int64 arrays, ``BATCH_ROWS`` per round trip; the cursor is closed at the end."""
     fetch = sql.SQL("FETCH FORWARD {} FROM {}").format(sql.Literal(BATCH_ROWS), cursor)
     while True:
         rows = send(conn, fetch).fetchall()
-        yield from rows
+        yield np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         if len(rows) < BATCH_ROWS:
             send(conn, sql.SQL("CLOSE {}").format(cursor))
             return
 
 
+class _Side:
+    """One side's sorted hashes: what was fetched and not yet merged."""
+
+    def __init__(self, batches: Iterator[np.ndarray]) -> None:
+        self.batches, self.buf, self.done = batches, np.empty(0, dtype=np.int64), False
+
+    def ready(self) -> None:
+        """Fetch until the buffer holds a hash below its last one (whose copies may go on) or the stream ends."""
+        while not self.done and (len(self.buf) == 0 or self.buf[0] == self.buf[-1]):
+            batch = next(self.batches, None)
+            if batch is None:
+                self.done = True
+            else:
+                self.buf = np.concatenate([self.buf, batch])
+
+    def take(self, bound: int | None) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct hashes below ``bound`` (all when None) with their copies, removed from the buffer."""
+        cut = len(self.buf) if bound is None else int(np.searchsorted(self.buf, bound, side="left"))
+        part, self.buf = self.buf[:cut], self.buf[cut:]
+        return np.unique(part, return_counts=True)
+
+
 def _merge(conn: psycopg.Connection[Any], ca: sql.Identifier, cb: sql.Identifier,
            limit: int) -> tuple[int, int, list[tuple[int, int, int]], int, int]:
-    """Merge the two sorted hash streams, copies counted as they pass: row counts, the first ``limit`` differing
-    hashes with their copies on each side, rows of A missing from B, rows of B not in A."""
-    ia, ib = (((h, sum(1 for _ in copies)) for (h,), copies in itertools.groupby(_fetch(conn, c))) for c in (ca, cb))
-    ra, rb = next(ia, None), next(ib, None)
+    """Merge the two sorted hash streams a batch at a time (numpy), copies counted as they pass: row
+    counts, the first ``limit`` differing hashes with their copies on each side, rows of A missing
+    from B, rows of B not in A. Memory: a batch or two per side (more only for one row with more
+    copies than a batch holds)."""
+    sides = (_Side(_batches(conn, ca)), _Side(_batches(conn, cb)))
     rows_a = rows_b = missing = extra = 0
     diffs: list[tuple[int, int, int]] = []
-    while ra is not None or rb is not None:
-        if rb is None or (ra is not None and ra[0] < rb[0]):
-            assert ra is not None
-            h, na, nb = ra[0], ra[1], 0
-            ra = next(ia, None)
-        elif ra is None or rb[0] < ra[0]:
-            h, na, nb = rb[0], 0, rb[1]
-            rb = next(ib, None)
-        else:
-            h, na, nb = ra[0], ra[1], rb[1]
-            ra, rb = next(ia, None), next(ib, None)
-        rows_a, rows_b = rows_a + na, rows_b + nb
-        if na != nb:
-            missing, extra = missing + max(na - nb, 0), extra + max(nb - na, 0)
-            if len(diffs) < limit:
-                diffs.append((h, na, nb))
-    return rows_a, rows_b, diffs, missing, extra
+    while True:
+        for side in sides:
+            side.ready()
+        if all(side.done and len(side.buf) == 0 for side in sides):
+            return rows_a, rows_b, diffs, missing, extra
+        open_ends = [int(side.buf[-1]) for side in sides if not side.done]
+        bound = min(open_ends) if open_ends else None  # below it every copy of every hash is in
+        (ha, na), (hb, nb) = (side.take(bound) for side in sides)
+        hashes = np.union1d(ha, hb)
+        a, b = np.zeros(len(hashes), dtype=np.int64), np.zeros(len(hashes), dtype=np.int64)
+        a[np.searchsorted(hashes, ha)], b[np.searchsorted(hashes, hb)] = na, nb
+        rows_a, rows_b = rows_a + int(na.sum()), rows_b + int(nb.sum())
+        delta = a - b
+        missing, extra = missing + int(delta[delta > 0].sum()), extra - int(delta[delta < 0].sum())
+        for i in np.flatnonzero(delta)[: max(0, limit - len(diffs))]:
+            diffs.append((int(hashes[i]), int(a[i]), int(b[i])))
 
 
 def _first_order_difference(conn: psycopg.Connection[Any], pair: tuple[Admitted, Admitted],
                             values: tuple[Sequence[Any] | None, Sequence[Any] | None]) -> int | None:
-    """The first 0-based position where the two ordered results differ (None: nowhere)."""
+    """The first 0-based position where the two ordered results (of equal length) differ (None: nowhere)."""
     streams = [_declare(conn, sql.SQL("SELECT {} FROM ({}) AS {}").format(_HASH, body(x), _ALIAS), v)
                for x, v in zip(pair, values, strict=True)]
-    ia, ib = _fetch(conn, streams[0]), _fetch(conn, streams[1])
-    for position, (ra, rb) in enumerate(zip(ia, ib, strict=False)):
-        if ra != rb:
-            return position  # the open cursors close with the transaction's rollback
+    offset = 0
+    for ba, bb in zip(_batches(conn, streams[0]), _batches(conn, streams[1]), strict=False):
+        differ = np.flatnonzero(ba != bb) if len(ba) == len(bb) else np.array([min(len(ba), len(bb))])
+        if len(differ):
+            return offset + int(differ[0])  # the open cursors close with the transaction's rollback
+        offset += len(ba)
     return None
 
 

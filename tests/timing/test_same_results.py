@@ -74,6 +74,14 @@ def test_a_changed_join_is_caught(ro) -> None:
     assert (r.first_differences["posts"] == 0).all()
 
 
+def test_copies_of_one_row_across_many_batches(ro) -> None:
+    r = ro.same_results("SELECT 1 AS one FROM generate_series(1, 25000)", "SELECT 1 AS one FROM generate_series(1, 24999)")
+    assert not r and (r.rows_a, r.rows_b) == (25000, 24999)
+    assert r.first_differences[["side", "copies", "one"]].values.tolist() == [["A", 1, 1]]
+    assert ro.same_results("SELECT g % 3 AS k FROM generate_series(1, 30000) g",
+                           "SELECT (30001 - g) % 3 AS k FROM generate_series(1, 30000) g")
+
+
 def test_order_counts_only_when_both_statements_order(ro) -> None:
     asc, desc = "SELECT id FROM posts ORDER BY created_at, id", "SELECT id FROM posts ORDER BY created_at DESC, id DESC"
     r = ro.same_results(asc, desc)
