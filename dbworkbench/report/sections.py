@@ -235,6 +235,8 @@ def query_findings(db: Workbench, top: int = 10, *, analyze: bool = False) -> pd
     insights and lint findings (columns: :data:`QUERY_FINDINGS_COLUMNS`). Plans are EXPLAINed
     without ANALYZE unless ``analyze`` (``$n`` statements get the generic plan); a statement that
     cannot be explained says why in ``insights``."""
+    import psycopg
+
     from ..errors import WorkbenchError
 
     statements = db.statements().head(top)
@@ -243,8 +245,8 @@ def query_findings(db: Workbench, top: int = 10, *, analyze: bool = False) -> pd
         try:
             found = db.explain(s.query, analyze=analyze).insights()
             insights = "; ".join(f"{c}: {m}" for c, m in zip(found["code"], found["message"])) or "none"
-        except WorkbenchError as err:
-            insights = f"not explained: {str(err).splitlines()[0]}"
+        except (WorkbenchError, psycopg.Error) as err:  # refused by the gate, or no longer valid (a dropped table)
+            insights = f"not explained: {(str(err).strip().splitlines() or [type(err).__name__])[0]}"
         lint = _lint_codes(s.query) or "none"
         step = ("read its plan: db.explain(query).figure() (notebook 02_plan_explorer)" if insights not in ("none",)
                 or lint != "none" else "")

@@ -85,3 +85,30 @@ def test_export_draws_figures_of_a_notebook_without_the_setup() -> None:
     page = export_html(nb)
     assert page.count("Plotly.newPlot(") == 2 and page.count("plotly.js v") == 1
     assert page.index("plotly.js v") < page.index("Plotly.newPlot(")
+
+
+def test_pareto_share_axis_stops_at_100_and_labels_its_80_line() -> None:
+    frame = pd.DataFrame({"query": ["a", "b", "c"], "total_exec_ms": [80.0, 15.0, 5.0], "calls": [1, 2, 3]})
+    fig = viz.statements_pareto(frame)
+    assert fig.layout.yaxis2.range[1] <= 101 and max(fig.layout.yaxis2.tickvals) == 100
+    (label,) = [a for a in fig.layout.annotations if a.text == "80 %"]
+    (line,) = fig.layout.shapes
+    assert label.yref == line.yref == "y2" and label.y == line.y0 == line.y1 == 80
+
+
+def _plan(ms: float) -> object:
+    import json
+
+    import dbworkbench as wb
+
+    node = {"Node Type": "Seq Scan", "Relation Name": "posts", "Alias": "posts", "Startup Cost": 0.0,
+            "Total Cost": 100.0, "Plan Rows": 10, "Plan Width": 8, "Actual Startup Time": 0.01,
+            "Actual Total Time": ms, "Actual Rows": 10, "Actual Loops": 1}
+    return wb.parse_plan(json.dumps([{"Plan": node, "Execution Time": ms}]))
+
+
+def test_plan_diff_chart_uses_a_log_axis_when_after_is_400_times_faster() -> None:
+    fast = _plan(400.0).diff(_plan(1.0)).figure()  # type: ignore[attr-defined]
+    assert fast.layout.xaxis.type == "log" and "log scale" in fast.layout.xaxis.title.text
+    close = _plan(4.0).diff(_plan(2.0)).figure()  # type: ignore[attr-defined]
+    assert close.layout.xaxis.type != "log"
