@@ -1,30 +1,54 @@
-"""How fast ``parse_plan`` reads plans: a synthetic 10,000-node plan in JSON and TEXT,
-and the whole pev2 sample corpus. Target: at least 50,000 nodes/s for each format.
+"""How fast the plan parser reads plans, beside pev2 and the parser before, in one run.
 
-    python benchmarks/plans.py [--nodes 10000] [--repeat 10]
+    python benchmarks/plans.py [--repeat 5] [--log-iterations 500] [--before REV_OR_DIR ...] [--no-server]
 
-Times are the best of ``--repeat`` runs of ``parse_plan(source)`` with its ``.nodes``
-table (exclusive times included) built, wall clock and CPU, until the plan is
-returned (freeing it afterwards is not counted); no server is needed. The
-TEXT plan is read by the compiled parser when ``make speedups`` has built it,
-and then once more by the pure-Python one (in a second process, with
-``DBWORKBENCH_PURE_PYTHON=1``). The last line times a fixed pure-Python loop,
-to compare machines.
+Inputs, all parsed the same way by each reader:
+
+- big plans captured from a real server (a sandbox of this script's own, the demo
+  database): EXPLAIN (ANALYZE, BUFFERS, VERBOSE) of a UNION ALL of 1,000 joins (the tiny demo has 1,000 users), in
+  TEXT and in JSON (nodes per second);
+- an auto_explain log of the demo workload (``tests/plans/demo_log.py``: every plan
+  logged, TEXT and JSON entries, six log_line_prefix forms): each entry one by one
+  with ``parse_plan`` (with and without its node table), and the whole log at once
+  with ``read_auto_explain(...).nodes`` (plans per second);
+- a synthetic 10,000-node plan in JSON and TEXT, and the pev2 sample corpus.
+
+Readers: ours (this tree); each ``--before`` (a git revision, extracted with ``git
+archive``, or a folder holding a ``dbworkbench`` package), run in a second process on
+the same inputs; and pev2 (its PlanService: ``fromSource`` then ``createPlan``, what
+its component does with a pasted plan), where ``node`` and pev2 are installed (set
+PEV2_DIR to the ``pev2`` package folder, or have it in ./node_modules). pev2 has no
+log reader: its whole-log figure is its one-by-one figure. Times are the best of
+``--repeat`` runs in CPU time of the process (steadier than wall clock on a busy
+machine; each reader runs in one thread). Targets: ours at least 3x pev2 on the big plans (both
+formats) and on the whole log read at once.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
 import random
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
 import time
 import timeit
 from pathlib import Path
 from typing import Any
 
+import dbworkbench.plans as plans
 from dbworkbench.plans import parse_plan
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "plans" / "pev2"
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "plans" / "pev2"
+if not CORPUS.is_dir():
+    CORPUS = ROOT / "shared" / "plans" / "pev2"
 
 
 # --------------------------------------------------------------------------- a synthetic plan
@@ -230,19 +254,198 @@ def machine_reference() -> float:
     return min(timeit.repeat("sum(range(1000))", number=10_000, repeat=3))
 
 
+# --------------------------------------------------------------------------- real inputs
+
+
+def big_query(usernames: list[str]) -> Any:
+    """A UNION ALL of a join of the demo database per user name: about 4 nodes each."""
+    from psycopg import sql
+
+    one = sql.SQL("(SELECT p.id, p.title, u.username FROM posts p JOIN users u ON u.id = p.user_id "
+                  "WHERE u.username = {} ORDER BY p.created_at DESC LIMIT 1)")
+    return sql.SQL("\nUNION ALL\n").join(one.format(sql.Literal(name)) for name in usernames)
+
+
+def real_inputs(home: Path, log_iterations: int) -> tuple[dict[str, str], str]:
+    """({"TEXT": plan, "JSON": plan} captured on the demo database, an auto_explain log of the demo workload)."""
+    import psycopg
+    from psycopg import sql
+
+    sys.path.insert(0, str(ROOT))
+    from tests.plans.demo_log import write_demo_log
+
+    log = write_demo_log(home, log_iterations)
+    sb = plans_sandbox(home)
+    big = {}
+    with psycopg.connect(sb.conninfo(), autocommit=True) as conn:
+        conn.execute("SET max_parallel_workers_per_gather = 0")
+        names = [r[0] for r in conn.execute("SELECT username FROM users ORDER BY username LIMIT 2000")]
+        for fmt in ("TEXT", "JSON"):
+            explain = sql.SQL("EXPLAIN (ANALYZE, BUFFERS, VERBOSE, FORMAT {}) ").format(sql.SQL(fmt))
+            rows = conn.execute(explain + big_query(names)).fetchall()
+            big[fmt] = "\n".join(r[0] for r in rows) if fmt == "TEXT" else json.dumps(rows[0][0], indent=2)
+    return big, log
+
+
+def plans_sandbox(home: Path) -> Any:
+    from dbworkbench import Sandbox
+
+    return Sandbox(home).start()
+
+
+def log_entries(log: str) -> list[str]:
+    """Each auto_explain entry's message as it follows ``plan:`` (split here, not by the reader measured)."""
+    out = []
+    for msg in re.split(r"\n(?=[^\t])", log):
+        head, _, rest = msg.partition("\n")
+        if re.search(r"duration: \d+\.\d+ ms  plan:$", head):
+            out.append("\n".join(line[1:] for line in rest.split("\n")))
+    return out
+
+
+# --------------------------------------------------------------------------- one reader, any inputs
+
+
+def measure(inputs: dict[str, dict[str, Any]], repeat: int) -> dict[str, dict[str, Any]]:
+    """Best seconds of each input with the ``dbworkbench.plans`` importable here (ours, or a --before tree).
+
+    kinds: ``nodes`` (parse_plan of each text, with its node table), ``parse`` (parse_plan only),
+    ``log`` (read_auto_explain of the one text, with its node table; a tree without it reads
+    each entry with parse_plan and its node table instead, as one had to).
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for name, spec in inputs.items():
+        texts, kind = spec["texts"], spec["kind"]
+        if kind == "log" and hasattr(plans, "read_auto_explain"):
+            fn = lambda t=texts: len(plans.read_auto_explain(t[0]).nodes)  # noqa: E731
+        elif kind == "log":
+            entries = spec["entries"]
+            fn = lambda e=entries: sum(len(parse_plan(x).nodes) for x in e)  # noqa: E731
+        elif kind == "nodes":
+            fn = lambda t=texts: sum(len(parse_plan(x).nodes) for x in t)  # noqa: E731
+        else:
+            fn = lambda t=texts: [parse_plan(x) for x in t]  # noqa: E731
+        _wall, cpu = best_of(fn, repeat)
+        out[name] = {"seconds": cpu}
+    return out
+
+
+def measure_before(where: str, path: Path, repeat: int, tmp: Path) -> dict[str, dict[str, Any]]:
+    """``measure`` in a second process that imports the parser of a git revision (or a folder)."""
+    tree = Path(where)
+    if not tree.is_dir():
+        tree = tmp / f"before-{re.sub(r'[^A-Za-z0-9]', '_', where)}"
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", where, "dbworkbench"], check=True, capture_output=True).stdout
+        tarfile.open(fileobj=io.BytesIO(archive)).extractall(tree)
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    run = subprocess.run([sys.executable, __file__, "--measure", str(path), "--repeat", str(repeat)],
+                         env=env, check=True, capture_output=True, text=True, cwd=tmp)
+    return json.loads(run.stdout.splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def pev2_dir() -> Path | None:
+    """The installed pev2 package folder, when there is one and node to run it."""
+    if shutil.which("node") is None:
+        return None
+    for candidate in (os.environ.get("PEV2_DIR"), Path.cwd() / "node_modules" / "pev2", ROOT / "node_modules" / "pev2"):
+        if candidate and (Path(candidate) / "dist" / "pev2.es.js").is_file():
+            return Path(candidate)
+    return None
+
+
+def measure_pev2(pev2: Path, inputs: dict[str, dict[str, Any]], repeat: int, tmp: Path) -> dict[str, dict[str, Any]]:
+    texts = {name: spec["entries"] if spec["kind"] == "log" else spec["texts"] for name, spec in inputs.items()}
+    path = tmp / "pev2-inputs.json"
+    path.write_text(json.dumps(texts))
+    run = subprocess.run(["node", "--single-threaded-gc", str(Path(__file__).with_name("pev2_parse.mjs")), str(pev2), str(path), str(repeat)],
+                         check=True, capture_output=True, text=True)
+    return json.loads(run.stdout.splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def comparison(args: argparse.Namespace) -> None:
+    """The table: ours, each --before, pev2, on the same inputs in one run."""
+    tmp = Path(tempfile.mkdtemp(prefix="dwbbench-", dir="/tmp"))
+    inputs: dict[str, dict[str, Any]] = {}
+    units: dict[str, tuple[int, str]] = {}
+    home = tmp / "sandbox"
+    try:
+        if not args.no_server:
+            big, log = real_inputs(home, args.log_iterations)
+            entries = log_entries(log)
+            for fmt, text in big.items():
+                name = f"real plan, {fmt} ({len(text) / 1e6:.1f} MB)"
+                inputs[name] = {"kind": "nodes", "texts": [text]}
+                units[name] = (len(parse_plan(text).nodes), "nodes")
+            n = len(entries)
+            inputs["log, each entry: parse_plan"] = {"kind": "parse", "texts": entries}
+            inputs["log, each entry: parse_plan + .nodes"] = {"kind": "nodes", "texts": entries}
+            inputs[f"log at once ({len(log) / 1e6:.1f} MB): read_auto_explain .nodes"] = {
+                "kind": "log", "texts": [log], "entries": entries}
+            for name in list(inputs)[2:]:
+                units[name] = (n, "plans")
+        synthetic = synthetic_plan(args.nodes)
+        for fmt, text in (("JSON", json.dumps(synthetic, indent=2)), ("TEXT", render_text(synthetic))):
+            name = f"synthetic plan, {fmt} ({len(text) / 1e6:.1f} MB)"
+            inputs[name] = {"kind": "nodes", "texts": [text]}
+            units[name] = (len(parse_plan(text).nodes), "nodes")
+        path = tmp / "inputs.json"
+        path.write_text(json.dumps(inputs))
+        results = {"ours": measure(inputs, args.repeat)}
+        for where in args.before:
+            results[f"before {where}"] = measure_before(where, path, args.repeat, tmp)
+        pev2 = pev2_dir()
+        if pev2 is not None:
+            results["pev2"] = measure_pev2(pev2, inputs, args.repeat, tmp)
+        _print_table(inputs, units, results)
+        if pev2 is None:
+            print("pev2: not measured (needs node and pev2: `npm install pev2`, or PEV2_DIR=.../node_modules/pev2)")
+    finally:
+        if home.exists():
+            plans_sandbox_stop(home)
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"machine reference: sum(range(1000)) x 10,000 = {machine_reference():.3f} s (about 0.1 s on a recent laptop)")
+
+
+def plans_sandbox_stop(home: Path) -> None:
+    from dbworkbench import Sandbox
+
+    Sandbox(home).stop()
+
+
+def _print_table(inputs: dict[str, Any], units: dict[str, tuple[int, str]], results: dict[str, dict[str, Any]]) -> None:
+    readers = list(results)
+    w = max(len(n) for n in inputs)
+    head = f"{'input'.ljust(w)}  {'count':>13}" + "".join(f"  {r[:18]:>18}" for r in readers)
+    if "pev2" in results:
+        head += "  ours/pev2"
+    print(head + "   (items per second; pev2 failures in brackets)")
+    for name in inputs:
+        count, unit = units[name]
+        line = f"{name.ljust(w)}  {count:>7,} {unit:<5}"
+        for r in readers:
+            got = results[r].get(name)
+            cell = f"{count / got['seconds']:,.0f}/s" if got else "-"
+            if got and got.get("failed"):
+                cell += f" [{got['failed']}]"
+            line += f"  {cell:>18}"
+        if "pev2" in results:
+            line += f"  {results['pev2'][name]['seconds'] / results['ours'][name]['seconds']:>8.1f}x"
+        print(line)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--nodes", type=int, default=10_000)
-    ap.add_argument("--repeat", type=int, default=10)
+    ap.add_argument("--nodes", type=int, default=10_000, help="nodes of the synthetic plan")
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--log-iterations", type=int, default=500, help="workload picks per log segment (six segments)")
+    ap.add_argument("--before", action="append", default=[], help="a git revision or a folder with the parser to compare")
+    ap.add_argument("--no-server", action="store_true", help="synthetic plans only (no sandbox)")
+    ap.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # a --before process
     args = ap.parse_args()
-    rows = run(args.nodes, args.repeat)
-    w = max(len(r[0]) for r in rows)
-    print(f"{'input'.ljust(w)}  {'nodes':>7}  {'wall s':>7}  {'nodes/s':>9}  {'CPU s':>7}  {'nodes/s':>9}")
-    for what, nodes, wall, cpu in rows:
-        print(f"{what.ljust(w)}  {nodes:>7,}  {wall:>7.3f}  {nodes / wall:>9,.0f}  {cpu:>7.3f}  {nodes / cpu:>9,.0f}")
-    if not CORPUS.is_dir():
-        print(f"(pev2 corpus not found at {CORPUS})")
-    print(f"machine reference: sum(range(1000)) x 10,000 = {machine_reference():.3f} s (about 0.1 s on a recent laptop)")
+    if args.measure is not None:
+        print(json.dumps(measure(json.loads(args.measure.read_text()), args.repeat)))
+        return
+    comparison(args)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""The offline plan engine: parse any EXPLAIN output into a :class:`Plan` of DataFrames.
+"""The offline plan engine: parse any EXPLAIN output into a :class:`Plan` of DataFrames,
+and every plan of an auto_explain log into a :class:`PlanLog` (:func:`read_auto_explain`).
 
 No database driver is imported here: a pasted plan is analysed offline.
 

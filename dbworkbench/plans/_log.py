@@ -27,6 +27,7 @@ from . import _text
 from ._plan import Plan, node_columns
 from ._source import _LOG_MARKER, _LOG_NEW_ENTRY, _SYSLOG_CONT
 from ._structured import loads, top_from_object
+from ._text_wrap import looks_like_node
 
 __all__ = ["PlanLog", "read_auto_explain"]
 
@@ -191,13 +192,16 @@ def _top_insight(plan: Plan) -> str | None:
 
 
 def _read(source: str | os.PathLike[str]) -> str:
-    if isinstance(source, os.PathLike) or (isinstance(source, str) and "\n" not in source and len(source) < 4096
-                                           and os.path.isfile(source)):
+    """The log's text: ``source`` itself, or the file it names (one line without ``LOG:`` or ``plan:`` is a path)."""
+    if isinstance(source, str) and ("\n" in source or "plan:" in source or "LOG:" in source):
+        return source
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError(f"read_auto_explain takes a path or the log's text, not {type(source).__name__}")
+    try:
         with open(source, encoding="utf-8", errors="replace") as fh:
             return fh.read()
-    if isinstance(source, str):
-        return source
-    raise TypeError(f"read_auto_explain takes a path or the log's text, not {type(source).__name__}")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no log file {str(source)!r}: give the path of a PostgreSQL log, or its text") from None
 
 
 def _entries(text: str) -> Iterator[_Entry]:
@@ -251,7 +255,9 @@ def _plan(entry: _Entry) -> Plan:
         obj = loads("\n".join(body))
         return Plan(top_from_object(obj, copy=False), "json")
     lines = list(zip(range(entry.line + 1, entry.line + 1 + len(body)), body))
-    return Plan(_text.parse_text(lines), "text")
+    # auto_explain prints costs on every node: the root is the first such line, past the query's lines
+    root = next((i for i, s in enumerate(body) if "  (cost=" in s and looks_like_node(s.strip())), None)
+    return Plan(_text.parse_text(lines, root), "text")
 
 
 def _times(prefixes: list[str]) -> np.ndarray:

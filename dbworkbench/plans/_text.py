@@ -45,16 +45,17 @@ class _Wrapped(Exception):
     """The optimistic pass met a line that only makes sense as part of a wrapped one."""
 
 
-def parse_text(lines: list[Line]) -> dict[str, Any]:
+def parse_text(lines: list[Line], root_at: int | None = None) -> dict[str, Any]:
     """Cleaned TEXT lines into ``{"Plan": {...}, "Planning Time": ..., ...}``.
 
     A first pass takes each line as it is and gives up at the first sign of
     hard-wrapping (a piece at column 0, a line that is no plan line, an open
     parenthesis, a property after a node's children); the second pass then
     glues the pieces back first (``_join_wrapped``). Plans that were never
-    wrapped are read in one pass.
+    wrapped are read in one pass. ``root_at``: the root node line's index, when the caller knows it.
     """
-    root_at = _find_root(lines)
+    if root_at is None:
+        root_at = _find_root(lines)
     if root_at is None:
         first = next((ln for ln in lines if ln[1].strip()), None)
         raise PlanParseError(

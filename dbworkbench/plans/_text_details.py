@@ -189,32 +189,9 @@ _JIT_OR_TOP = frozenset(
 _ZERO_BUFFERS = dict.fromkeys(K.BUFFER_KEYS, 0)
 
 
-_SHARED_ONLY = re.compile(r"shared(?: hit=(\d+))?(?: read=(\d+))?(?: dirtied=(\d+))?(?: written=(\d+))?")
-
-
-def _shared_only(value: str) -> tuple[int | None, ...] | None:
-    """(hit, read, dirtied, written) of a Buffers value naming shared buffers only (None where not shown), or None."""
-    m = _SHARED_ONLY.fullmatch(value)
-    if m is None:
-        return None
-    return tuple(None if g is None else int(g) for g in m.groups())
-
-
 def _p_buffers(t: dict[str, Any], key: str, value: str, ctx: _Ctx) -> None:
     ctx.has_buffers = True
     t.update(_ZERO_BUFFERS)  # PostgreSQL's JSON has all ten; TEXT shows the non-zero ones
-    shared = _shared_only(value)
-    if shared is not None:  # the usual line: shared buffers only
-        hit, read, dirtied, written = shared
-        if hit is not None:
-            t["Shared Hit Blocks"] = hit
-        if read is not None:
-            t["Shared Read Blocks"] = read
-        if dirtied is not None:
-            t["Shared Dirtied Blocks"] = dirtied
-        if written is not None:
-            t["Shared Written Blocks"] = written
-        return
     for part in value.split(", "):
         words = part.split()
         if not words:

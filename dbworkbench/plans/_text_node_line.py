@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ._text_names import _named_node, node_from_name
+from ._text_names import _named_node
 
 
 _NUM = r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
@@ -21,7 +21,6 @@ _ACTUAL = re.compile(rf"\(actual ?(?:time=({_NUM})\.\.({_NUM}) ?)?rows=({_NUM}) 
 _NUMBER = re.compile(rf"^{_NUM}$")
 
 
-_COST_KEYS = ("Startup Cost", "Total Cost", "Plan Rows", "Plan Width")
 
 
 _ACTUAL_KEYS = ("Actual Startup Time", "Actual Total Time", "Actual Rows", "Actual Loops")
@@ -38,14 +37,14 @@ def _annotation_start(s: str) -> int:
 
 
 def parse_node_line(text: str, rel: str | None = None, subplan: str | None = None) -> tuple[dict[str, Any], bool]:
-    """A node line without its ``->`` into a node dict, and whether its annotations were complete."""
-    k = text.find("  (cost=")
-    numbers = _usual_annotations(text, k) if k > 0 else None
-    if numbers is not None:  # the usual "Name  (cost=...) (actual time=...)"
-        return _annotated(_named_node(text[:k], rel, subplan), numbers), True
+    """A node line without its ``->`` into a node dict, and whether its annotations were complete.
+
+    ``Name  (cost=A..B rows=C width=D) (actual time=E..F rows=G loops=H)``; ``(actual rows=G
+    loops=H)`` without TIMING, ``(never executed)``, either part alone, and spaces a mail
+    client ate are read too. Annotations cut short (a hard-wrapped line) give ``False``.
+    """
     k = _annotation_start(text)
-    name = (text if k < 0 else text[:k]).strip()
-    node, _known = node_from_name(name, rel, subplan)
+    node = _named_node(text if k < 0 else text[:k], rel, subplan)
     if k < 0:
         return node, True
     i = k
@@ -59,14 +58,22 @@ def parse_node_line(text: str, rel: str | None = None, subplan: str | None = Non
             m = _COST.match(text, i)
             if m is None:
                 break
-            node.update(zip(_COST_KEYS, map(_number, m.groups())))
+            startup, total, rows, width = m.groups()
+            node["Startup Cost"] = float(startup)
+            node["Total Cost"] = float(total)
+            node["Plan Rows"] = _number(rows)
+            node["Plan Width"] = int(width)
             i = m.end()
         elif text.startswith("(actual", i):
             m = _ACTUAL.match(text, i)
             if m is None:
                 break
-            # without TIMING: "(actual rows=N loops=N)", no times
-            node.update((key, _number(v)) for key, v in zip(_ACTUAL_KEYS, m.groups()) if v is not None)
+            startup, total, rows, loops = m.groups()
+            if startup is not None:  # without TIMING: "(actual rows=N loops=N)", no times
+                node["Actual Startup Time"] = float(startup)
+                node["Actual Total Time"] = float(total)
+            node["Actual Rows"] = _number(rows)  # PostgreSQL 18 prints decimals
+            node["Actual Loops"] = int(loops)
             i = m.end()
         elif text.startswith("(never executed)", i):
             node.update(zip(_ACTUAL_KEYS, (0.0, 0.0, 0, 0)))
@@ -74,60 +81,6 @@ def parse_node_line(text: str, rel: str | None = None, subplan: str | None = Non
         else:
             break
     return node, i >= n
-
-
-def _usual_annotations(s: str, k: int) -> tuple[Any, ...] | None:
-    """The numbers of the usual annotations at ``s[k:]`` to the end of the line, or None for any other shape.
-
-    ``  (cost=A..B rows=C width=D)``, then `` (actual time=E..F rows=G loops=H)``
-    or `` (never executed)`` or nothing, then spaces: (A, B, C, D, E, F, G, H),
-    E to H None when not analyzed, 0 when never executed. Read with ``str.find``
-    and the number constructors (a regular expression here cost a quarter of
-    all TEXT parsing); a piece they refuse sends the line to the general reader.
-    """
-    if not s.startswith("  (cost=", k):
-        return None
-    i = k + 8
-    j = s.find("..", i)
-    r = s.find(" rows=", j + 2) if j >= 0 else -1
-    w = s.find(" width=", r + 6) if r >= 0 else -1
-    c = s.find(")", w + 7) if w >= 0 else -1
-    if c < 0:
-        return None
-    rest = s[c + 1 :].rstrip()
-    try:
-        costs = (float(s[i:j]), float(s[j + 2 : r]), int(s[r + 6 : w]), int(s[w + 7 : c]))
-        if not rest:
-            return (*costs, None, None, None, None)
-        if rest == " (never executed)":
-            return (*costs, 0.0, 0.0, 0, 0)
-        if not (rest.startswith(" (actual time=") and rest.endswith(")")):
-            return None
-        j = rest.find("..", 14)
-        r = rest.find(" rows=", j + 2) if j >= 0 else -1
-        lp = rest.find(" loops=", r + 6) if r >= 0 else -1
-        if lp < 0:
-            return None
-        rows = rest[r + 6 : lp]  # PostgreSQL 18 prints decimals
-        return (*costs, float(rest[14:j]), float(rest[j + 2 : r]), int(rows) if rows.isdecimal() else _number(rows),
-                int(rest[lp + 7 : -1]))
-    except ValueError:
-        return None
-
-
-def _annotated(node: dict[str, Any], numbers: tuple[Any, ...]) -> dict[str, Any]:
-    """Add what ``_usual_annotations`` read (costs, and actual times unless not analyzed) to a node."""
-    startup, total, rows, width, a_startup, a_total, a_rows, loops = numbers
-    node["Startup Cost"] = startup
-    node["Total Cost"] = total
-    node["Plan Rows"] = rows
-    node["Plan Width"] = width
-    if a_startup is not None:
-        node["Actual Startup Time"] = a_startup
-        node["Actual Total Time"] = a_total
-        node["Actual Rows"] = a_rows
-        node["Actual Loops"] = loops
-    return node
 
 
 def _number(s: str) -> int | float:

@@ -96,7 +96,7 @@ def attribute(tree: Tree, relationships: np.ndarray) -> Attribution:
     nodes, parent, size = tree.nodes, tree.parent, tree.size
     charge = list(parent)
     ctes: list[tuple[int, list[int]]] = []
-    refs: dict[str, list[int]] | None = None
+    refs_of: dict[int, dict[str, list[int]]] = {}  # per plan (a tree may hold many plans: an auto_explain log)
     for i in np.flatnonzero(relationships == "InitPlan").tolist():
         if i == 0:
             continue
@@ -118,8 +118,12 @@ def attribute(tree: Tree, relationships: np.ndarray) -> Attribution:
         params = _initplan_params(name)
         if not params:
             continue
+        root = a
+        while parent[root] >= 0:
+            root = parent[root]
+        refs = refs_of.get(root)
         if refs is None:
-            refs = _references(nodes)
+            refs = refs_of[root] = _references(nodes, root, root + size[root])
         if any(a in refs.get(p, ()) for p in params):
             continue  # the node it hangs from uses it: charge that node (the default)
         target = _first_user(refs, params, a, size, own)
@@ -145,10 +149,11 @@ def _initplan_params(name: str) -> list[str]:
     return out
 
 
-def _references(nodes: Sequence[dict[str, Any]]) -> dict[str, list[int]]:
-    """Parameter -> nodes (pre-order) whose expressions use it."""
+def _references(nodes: Sequence[dict[str, Any]], start: int, stop: int) -> dict[str, list[int]]:
+    """Parameter -> nodes (pre-order, of ``nodes[start:stop]``) whose expressions use it."""
     refs: dict[str, list[int]] = {}
-    for i, node in enumerate(nodes):
+    for i in range(start, stop):
+        node = nodes[i]
         found: set[str] = set()
         for key in _EXPR_KEYS:
             v = node.get(key)

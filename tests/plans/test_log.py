@@ -125,6 +125,8 @@ def test_not_a_log_and_empty_log() -> None:
     assert list(log.nodes.columns)[4:] == list(parse_plan("Result  (cost=0.00..0.01 rows=1 width=4)").nodes.columns)
     with pytest.raises(KeyError, match="no plan 0"):
         log.plan(0)
+    with pytest.raises(FileNotFoundError, match="no log file 'postgresq.log'"):
+        read_auto_explain("postgresq.log")
 
 
 def test_segments_cover_text_and_json_under_several_prefixes() -> None:
