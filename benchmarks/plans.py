@@ -220,35 +220,6 @@ def best_of(fn: Any, repeat: int) -> tuple[float, float]:
     return wall, cpu
 
 
-def run(n_nodes: int = 10_000, repeat: int = 5, *, formats: tuple[str, ...] = ("JSON", "TEXT"), corpus: bool = True) -> list[tuple[str, int, float, float]]:
-    """(what, nodes, wall seconds, CPU seconds) for each measurement."""
-    plan = synthetic_plan(n_nodes)
-    render = {"JSON": lambda: json.dumps(plan, indent=2), "TEXT": lambda: render_text(plan)}
-    results = []
-    for fmt in formats:
-        source = render[fmt]()
-        nodes = len(parse_plan(source).nodes)
-        wall, cpu = best_of(lambda s=source: _with_nodes(parse_plan(s)), repeat)
-        what = f"synthetic plan, {fmt} ({len(source) / 1e6:.1f} MB)"
-        results.append((what, nodes, wall, cpu))
-    if corpus and CORPUS.is_dir():
-        files = [p for p in sorted(CORPUS.rglob("*")) if p.is_file() and not p.name.endswith(("-expect", ".expect", ".sql"))]
-        texts = [p.read_text(encoding="utf-8", errors="replace") for p in files]
-        nodes = sum(len(parse_plan(t).nodes) for t in texts)
-        wall, cpu = best_of(lambda: [_with_nodes(parse_plan(t)) for t in texts], repeat)
-        results.append((f"pev2 corpus ({len(files)} files)", nodes, wall, cpu))
-        one_line = (CORPUS / "spec-inline" / "25-cleanup-source-backtracking.json").read_text()
-        wall, cpu = best_of(lambda: _with_nodes(parse_plan(one_line)), repeat)
-        results.append(("135 KB one-line plan (backtracking guard)", len(parse_plan(one_line).nodes), wall, cpu))
-    return results
-
-
-def _with_nodes(plan: Any) -> Any:
-    """The plan, its node table built (``parse_plan`` builds it; this keeps the benchmark honest if that changes)."""
-    assert len(plan.nodes) > 0
-    return plan
-
-
 def machine_reference() -> float:
     """Seconds for ``sum(range(1000))`` 10,000 times: about 0.1 s on a recent laptop."""
     return min(timeit.repeat("sum(range(1000))", number=10_000, repeat=3))
@@ -362,6 +333,21 @@ def measure_pev2(pev2: Path, inputs: dict[str, dict[str, Any]], repeat: int, tmp
     return json.loads(run.stdout.splitlines()[-1])  # type: ignore[no-any-return]
 
 
+def offline_inputs(n_nodes: int, inputs: dict[str, dict[str, Any]], units: dict[str, tuple[int, str]]) -> None:
+    """Add the inputs that need no server: the synthetic plan (JSON, TEXT), the pev2 corpus, its one-line plan."""
+    synthetic = synthetic_plan(n_nodes)
+    named = [(f"synthetic plan, {fmt} ({len(text) / 1e6:.1f} MB)", [text])
+             for fmt, text in (("JSON", json.dumps(synthetic, indent=2)), ("TEXT", render_text(synthetic)))]
+    if CORPUS.is_dir():
+        files = [p for p in sorted(CORPUS.rglob("*")) if p.is_file() and not p.name.endswith(("-expect", ".expect", ".sql"))]
+        named.append((f"pev2 corpus ({len(files)} files)", [p.read_text(encoding="utf-8", errors="replace") for p in files]))
+        one_line = CORPUS / "spec-inline" / "25-cleanup-source-backtracking.json"
+        named.append(("135 KB one-line plan (backtracking guard)", [one_line.read_text()]))
+    for name, texts in named:
+        inputs[name] = {"kind": "nodes", "texts": texts}
+        units[name] = (sum(len(parse_plan(t).nodes) for t in texts), "nodes")
+
+
 def comparison(args: argparse.Namespace) -> None:
     """The table: ours, each --before, pev2, on the same inputs in one run."""
     tmp = Path(tempfile.mkdtemp(prefix="dwbbench-", dir="/tmp"))
@@ -383,11 +369,7 @@ def comparison(args: argparse.Namespace) -> None:
                 "kind": "log", "texts": [log], "entries": entries}
             for name in list(inputs)[2:]:
                 units[name] = (n, "plans")
-        synthetic = synthetic_plan(args.nodes)
-        for fmt, text in (("JSON", json.dumps(synthetic, indent=2)), ("TEXT", render_text(synthetic))):
-            name = f"synthetic plan, {fmt} ({len(text) / 1e6:.1f} MB)"
-            inputs[name] = {"kind": "nodes", "texts": [text]}
-            units[name] = (len(parse_plan(text).nodes), "nodes")
+        offline_inputs(args.nodes, inputs, units)
         path = tmp / "inputs.json"
         path.write_text(json.dumps(inputs))
         results = {"ours": measure(inputs, args.repeat)}

@@ -32,7 +32,19 @@ def test_synthetic_plan_json_and_text_agree() -> None:
     assert from_text.execution_ms == from_json.execution_ms
 
 
-def test_benchmark_runs() -> None:
-    rows = _bench().run(n_nodes=300, repeat=1)
-    assert [r[0].split(",")[0] for r in rows[:2]] == ["synthetic plan", "synthetic plan"]
-    assert all(nodes > 0 and wall > 0 and cpu > 0 for _, nodes, wall, cpu in rows)
+def test_benchmark_measures_every_kind_of_input(capsys) -> None:  # type: ignore[no-untyped-def]
+    bench = _bench()
+    inputs: dict = {}
+    units: dict = {}
+    bench.offline_inputs(300, inputs, units)
+    log = "2026-01-01 00:00:00 UTC [1] LOG:  duration: 1.0 ms  plan:\n\tResult  (cost=0.00..0.01 rows=1 width=4)\n"
+    inputs["log"] = {"kind": "log", "texts": [log * 3], "entries": bench.log_entries(log * 3)}
+    units["log"] = (3, "plans")
+    inputs["each"] = {"kind": "parse", "texts": bench.log_entries(log * 3)}
+    units["each"] = (3, "plans")
+    assert len(inputs["log"]["entries"]) == 3 and inputs["each"]["texts"][0] == "Result  (cost=0.00..0.01 rows=1 width=4)"
+    results = {"ours": bench.measure(inputs, 1)}
+    assert set(results["ours"]) == set(inputs) and all(r["seconds"] > 0 for r in results["ours"].values())
+    bench._print_table(inputs, units, results)
+    out = capsys.readouterr().out
+    assert "synthetic plan, JSON" in out and "synthetic plan, TEXT" in out and "/s" in out
