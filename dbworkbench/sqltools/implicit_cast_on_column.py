@@ -16,6 +16,7 @@ DOC = 'A cast of a column in a condition (col::date = ...) hides it from its ind
 _FREE = {exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR, exp.DataType.Type.CHAR, exp.DataType.Type.NAME}
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.In, exp.Between)
 _INTEGERS = {"smallint", "integer", "bigint"}
+_FRACTIONAL = {exp.DataType.Type.DECIMAL, exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT, exp.DataType.Type.BIGDECIMAL}
 
 
 def _comparison(node: exp.Expr) -> exp.Expr | None:
@@ -38,7 +39,8 @@ def implicit_cast_on_column(q: Query) -> Iterator[Finding]:
     ``CAST(id AS text) = $1``), or, with the catalog, an integer column compared with a decimal
     literal (``id = 10.0`` casts the column to numeric). An index on the column cannot serve the
     cast value. Casts between text types are free and left alone, as are casts to the column's
-    own type (catalog)."""
+    own type (catalog); with the catalog also an integer column compared with a value cast to
+    numeric or a float type (``id = $1::numeric``)."""
     for cast in q.tree.find_all(exp.Cast):
         column = unparen(cast.this)
         cmp = _comparison(cast)
@@ -68,18 +70,27 @@ def implicit_cast_on_column(q: Query) -> Iterator[Finding]:
     for cmp in q.tree.find_all(*_COMPARISONS):
         if not in_condition(cmp) or cmp.expression is None:
             continue
-        for col, lit in ((unparen(cmp.this), unparen(cmp.expression)), (unparen(cmp.expression), unparen(cmp.this))):
-            if not isinstance(col, exp.Column) or not isinstance(lit, exp.Literal) or lit.is_string or "." not in lit.this:
+        for col, other in ((unparen(cmp.this), unparen(cmp.expression)), (unparen(cmp.expression), unparen(cmp.this))):
+            if not isinstance(col, exp.Column) or not _fractional(other):
                 continue
             info = q.column_info(col)
             if info is None or str(info["type"]).lower() not in _INTEGERS:
                 continue
+            to = other.to.sql(DIALECT).lower().replace("decimal", "numeric") if isinstance(other, exp.Cast) else "numeric"
+            value = f"{q.text(other.this)}::{to}" if isinstance(other, exp.Cast) else q.text(other)
             yield q.finding(
                 CODE,
                 "warning",
                 cmp,
-                f"{q.text(cmp)}: {col.name} is {info['type']} and {lit.this} is numeric, so every {col.name} is cast "
-                "to numeric and its index is not used.",
-                f"Compare with an integer ({col.name} = {lit.this.split('.')[0]}), or cast the value: {col.name} = "
-                f"{lit.this}::{info['type']} when it is whole.",
+                f"{q.text(cmp)}: {col.name} is {info['type']} and {value} is not, so every {col.name} is cast to "
+                f"{to} and its index is not used.",
+                f"Compare with a value of the column's type: {col.name} = <the value>::{info['type']} (round it first "
+                "if it may have a fraction).",
             )
+
+
+def _fractional(node: exp.Expr) -> bool:
+    """A decimal literal (``10.0``) or a value cast to numeric, real or double precision."""
+    if isinstance(node, exp.Literal):
+        return not node.is_string and "." in node.this
+    return isinstance(node, exp.Cast) and node.to.this in _FRACTIONAL

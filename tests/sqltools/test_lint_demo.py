@@ -173,6 +173,9 @@ def test_catalog_silences_and_sharpens(db: wb.Workbench) -> None:
     assert db.lint("SELECT id FROM posts WHERE view_count::integer = $1").empty
     decimal = db.lint("SELECT id FROM posts WHERE view_count = 10.0")
     assert decimal["code"].tolist() == ["implicit-cast-on-column"]
+    numeric = db.lint("SELECT id FROM posts WHERE view_count = $1::numeric")
+    assert numeric["code"].tolist() == ["implicit-cast-on-column"] and "cast to numeric" in numeric.loc[0, "message"]
+    assert db.lint("SELECT id FROM posts WHERE view_count = $1::bigint").empty  # a cross-type integer operator
     # the select-star suggestion names the table's columns
     star = db.lint("SELECT * FROM comments WHERE post_id = $1")
     assert "post_id, user_id, parent_id, content" in star.loc[0, "suggestion"]
