@@ -7,6 +7,7 @@ Pure: sqlglot only. The catalog, when given, is the index advisor's
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -43,6 +44,13 @@ class Finding:
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
             raise ValueError(f"severity must be one of {SEVERITIES}, not {self.severity!r}")
+
+
+_CAST_SUFFIX = re.compile(
+    r'(?:\s*::\s*(?:"[^"]+"|[A-Za-z_][\w.]*)(?:\s+(?:precision|varying|with(?:out)?\s+time\s+zone))?'
+    r"(?:\s*\([\d,\s]*\))?(?:\[\])*)+",
+    re.I,
+)
 
 
 def _closing_parens(sql: str, start: int, end: int) -> int:
@@ -110,6 +118,9 @@ class Query:
         if isinstance(node, exp.Func) and end < len(self.sql) and self.sql[end:].lstrip().startswith("("):
             end = self.sql.index("(", end) + 1
         end = _closing_parens(self.sql, start, end)
+        if any(isinstance(n, exp.Cast) for n in node.walk()):  # a trailing ::type carries no position
+            m = _CAST_SUFFIX.match(self.sql, end)
+            end = m.end() if m else end
         start = _opening_parens(self.sql, start, end)
         if isinstance(node, exp.Literal) and node.is_string:  # the meta covers the text between the quotes
             start, end = max(start - 1, 0), min(end + 1, len(self.sql))

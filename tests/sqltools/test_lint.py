@@ -59,6 +59,9 @@ def test_positions_point_at_the_text() -> None:
     found = lint(sql).set_index("code")
     assert sql[found.loc["function-on-indexed-column", "start"] : found.loc["function-on-indexed-column", "end"]] == "LOWER(email) = LOWER($1)"
     assert sql[found.loc["leading-wildcard-like", "start"] : found.loc["leading-wildcard-like", "end"]] == "title LIKE '%x'"
+    cast = "SELECT id FROM posts WHERE created_at::date = $1::date"
+    row = lint(cast).iloc[0]
+    assert cast[row["start"] : row["end"]] == "created_at::date = $1::date"
     offset = "SELECT id FROM posts ORDER BY id LIMIT 20 OFFSET $1"
     row = lint(offset).iloc[0]
     assert offset[row["start"] : row["end"]] == "$1"
