@@ -103,3 +103,20 @@ def test_count_whole_table_once_for_a_parallel_count() -> None:
     assert "reltuples" in found.loc[0, "suggestion"]
     filtered = parse_plan((FOLDER / "workers-not-launched.json").read_text()).insights()
     assert "count-whole-table" not in set(filtered["code"])  # a WHERE: not the whole table
+
+
+def test_not_in_subquery_as_postgresql_before_17_prints_it() -> None:
+    """Before 17 the Filter reads "NOT (hashed SubPlan 1)" or "NOT (SubPlan 1)"."""
+    sub = {"Node Type": "Seq Scan", "Parent Relationship": "SubPlan", "Relation Name": "posts", "Alias": "p",
+           "Startup Cost": 0, "Total Cost": 10, "Plan Rows": 100, "Plan Width": 16, "Actual Startup Time": 0.01,
+           "Actual Total Time": 5.0, "Actual Rows": 5000, "Actual Loops": 1}
+    for text, name, severity in (("(NOT (hashed SubPlan 1))", "hashed SubPlan 1", "info"),
+                                 ("(NOT (SubPlan 1))", "SubPlan 1", None)):
+        scan = {"Node Type": "Seq Scan", "Relation Name": "users", "Alias": "u", "Filter": text,
+                "Plans": [{**sub, "Subplan Name": name}]}
+        row = _plan(20, 3000, scan).set_index("code").loc["not-in-subquery"]
+        assert ("hashed" in row["message"]) == (severity == "info")
+        if severity:
+            assert row["severity"] == severity
+    assert _plan(20, 3000, {"Node Type": "Seq Scan", "Relation Name": "users", "Filter": "(NOT (EXISTS(SubPlan 1)))",
+                            "Plans": [{**sub, "Subplan Name": "SubPlan 1"}]}).query("code == 'not-in-subquery'").empty
