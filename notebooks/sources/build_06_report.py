@@ -69,8 +69,12 @@ elif advice is not None:
     md("""### Query optimisation
 
 The statements that take the most time in all (`pg_stat_statements`; the workbench's own queries and EXPLAINs left out), each with what its plan shows (plan insights) and what its text shows (lint: anti-patterns with suggested rewrites). Take a statement with findings to the plan explorer (`02_plan_explorer.ipynb`) and the rewrite lab (`05_rewrite_lab.ipynb`)."""),
-    code("""findings = report.query_findings(db, top=top, analyze=analyze)
-findings[['rank', 'query', 'calls', 'total_exec_ms', 'share_of_total_time', 'insights', 'lint']]"""),
+    code("""try:
+    findings = report.query_findings(db, top=top, analyze=analyze)
+except wb.ExtensionMissing as err:  # no pg_stat_statements on this server: the message says how to add it
+    findings = None
+    print(err)
+findings[['rank', 'query', 'calls', 'total_exec_ms', 'share_of_total_time', 'insights', 'lint']] if findings is not None else None"""),
     md("""### Performance recommendations
 
 The health checklist (`db.health()`, notebook `03_tables_and_scans.ipynb`): each failed or questionable check is an open box with its evidence and what to do."""),

@@ -94,8 +94,12 @@ def test_notebook_runs_in_jupyterlab(lab: tuple[str, Path], browser: Any, notebo
                                      request: pytest.FixtureRequest) -> None:
     url, folder = lab
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{url}/lab/tree/{notebook.name}?token={TOKEN}")
+    page.goto(f"{url}/lab/tree/{notebook.name}?reset&token={TOKEN}")  # reset: no tabs restored from earlier tests
     page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
+    try:  # JupyterLab may ask which kernel to start: the preferred one (Python 3)
+        page.locator(".jp-Dialog .jp-mod-accept").click(timeout=5_000)
+    except Exception:
+        pass
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
     page.wait_for_timeout(3000)  # the kernel connects
     shot = tmp_path / f"{notebook.stem}.png"
@@ -133,3 +137,15 @@ def test_notebook_runs_in_jupyterlab(lab: tuple[str, Path], browser: Any, notebo
     assert drawn >= figures, f"{figures} figures in the outputs, {drawn} drawn"
     assert page.locator(".jp-OutputArea-output mjx-container").count() == 0  # no query text typeset as math
     page.close()
+
+
+@pytest.fixture(autouse=True)
+def _shut_kernels_down(lab: tuple[str, Path]) -> Iterator[None]:
+    """Each notebook's kernel ends with its test (the machine has two cores)."""
+    yield
+    url, _ = lab
+    with urllib.request.urlopen(f"{url}/api/sessions?token={TOKEN}", timeout=10) as response:
+        sessions = json.loads(response.read())
+    for session in sessions:
+        request = urllib.request.Request(f"{url}/api/sessions/{session['id']}?token={TOKEN}", method="DELETE")
+        urllib.request.urlopen(request, timeout=30).close()
