@@ -16,7 +16,8 @@ Two ways to choose:
   join), does the same by plain gain, keeps the better, then improves it by local moves
   until none lowers the objective: drop one index; swap one for another that serves one of the
   same statements; bring in one that did not fit. Where a newcomer does not fit, the chosen
-  indexes that lose least per byte once it is in (those it makes redundant first) make room. Each round ranks the moves as they stand and
+  indexes that together lose least once it is in, among those that free enough room, make room (a
+  small knapsack cover, solved exactly by branch and bound). Each round ranks the moves as they stand and
   refills the freed budget of the best few (``refills``) only: refilling asks the most new costs.
 - :func:`optimum`: an integer program solved by HiGHS (``scipy.optimize.milp``), CoPhy-style:
   each statement picks one *configuration* among {}, each single candidate that helps it, and
@@ -250,19 +251,14 @@ def _moves(w: _Workload, chosen: frozenset[int]) -> Iterator[tuple[frozenset[int
     """The neighbours local search tries from ``chosen``, not yet refilled, each with the indexes it
     took out (kept out of its refill): drop one; swap one for another that serves one of the same
     statements; bring in one that does not fit. Where the newcomer does not fit, the chosen indexes
-    that lose least per byte with it leave until it does."""
+    that together lose least with it in, among those that free enough room, leave."""
     def room(rest: frozenset[int], j: int) -> frozenset[int]:
-        """``rest`` less the indexes that lose least per byte once ``j`` is in (those ``j`` makes redundant
-        first), until ``j`` fits."""
+        """``rest`` less the indexes whose summed loss once ``j`` is in (each on its own) is least
+        among those that free room enough for ``j``."""
         if w.fits(rest, j):
             return rest
         loss = {i: -w.change(rest | {j}, drop=(i,)) for i in rest}
-        kept = set(rest)
-        for i in sorted(rest, key=lambda i: (loss[i] / max(w.size[i], 1), i)):
-            if w.fits(kept, j):
-                break
-            kept.discard(i)
-        return frozenset(kept)
+        return rest - _cover(w, loss, j)
 
     for i in sorted(chosen):
         yield chosen - {i}, frozenset((i,))
@@ -275,6 +271,41 @@ def _moves(w: _Workload, chosen: frozenset[int]) -> Iterator[tuple[frozenset[int
         if j not in chosen and not w.fits(chosen, j) and w.fits((), j):
             rest = room(chosen, j)
             yield rest | {j}, chosen - rest
+
+
+def _cover(w: _Workload, loss: Mapping[int, float], j: int) -> frozenset[int]:
+    """The indexes of ``loss`` to take out so that ``j`` fits, with the least summed loss (a loss
+    below zero, an index that costs more than it saves, counts as none): a small knapsack cover
+    solved exactly by branch and bound, cheapest per byte first, each branch cut by the bound of
+    its fractional completion. (HiGHS, through ``milp``, prints debug lines to stdout on some of
+    these.) All of them when no cover exists."""
+    need = sum(w.size[i] for i in loss) + w.size[j] - w.budget
+    count = 0 if w.max_indexes is None else len(loss) + 1 - w.max_indexes
+    order = sorted(loss, key=lambda i: (max(loss[i], 0.0) / max(w.size[i], 1), w.size[i], i))
+    cost = [max(loss[i], 0.0) for i in order]
+    size = [max(w.size[i], 1) for i in order]
+    best: list[Any] = [math.inf, frozenset(order)]
+
+    def bound(pos: int, freed: int, spent: float) -> float:
+        for k in range(pos, len(order)):
+            if freed >= need:
+                break
+            spent += cost[k] * min(1.0, (need - freed) / size[k])
+            freed += size[k]
+        return spent if freed >= need else math.inf
+
+    def search(pos: int, freed: int, taken: int, spent: float, out: tuple[int, ...]) -> None:
+        if freed >= need and taken >= count:
+            if spent < best[0]:
+                best[:] = [spent, frozenset(out)]
+            return
+        if pos == len(order) or bound(pos, freed, spent) >= best[0]:
+            return
+        search(pos + 1, freed + size[pos], taken + 1, spent + cost[pos], (*out, order[pos]))
+        search(pos + 1, freed, taken, spent, out)
+
+    search(0, 0, 0, 0.0, ())
+    return best[1]
 
 
 def _improve(w: _Workload, chosen: frozenset[int], max_rounds: int, refills: int) -> frozenset[int]:

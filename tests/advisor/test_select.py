@@ -189,6 +189,16 @@ def test_swapping_replaces_a_broad_index_made_redundant_by_two_sharper_ones() ->
     assert optimum(model, weights=[1.0, 1.0], candidates=[0, 1, 2], budget_bytes=20).indexes == (1, 2)
 
 
+def test_a_newcomer_makes_room_by_the_cheapest_set_of_leavers_not_the_cheapest_per_byte() -> None:
+    # greedy fills 0, 2, 3, 5, 6 (22 of 23 bytes); index 4 (87 for 11 bytes) fits once 10 bytes leave.
+    # Cheapest per byte, 0 and then 5 would leave (15 bytes, losing 109: no better after the refill);
+    # the least loss that frees 10 bytes is 0 and 3 (85), and that set is the optimum
+    model = _separate([65.0, 15.0, 24.0, 20.0, 87.0, 44.0, 64.0], [9, 5, 3, 2, 11, 6, 2])
+    pick = greedy(model, weights=[1.0] * 7, candidates=range(7), budget_bytes=23)
+    assert pick.indexes == (2, 4, 5, 6)
+    assert pick.cost == pytest.approx(_brute(model, [1.0] * 7, 23)[0])
+
+
 # --------------------------------------------------------------------------- requests
 
 
