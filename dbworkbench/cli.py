@@ -528,14 +528,22 @@ def _sandbox_url() -> str:
 @click.option("--method", type=click.Choice(["greedy", "optimum"]), default="greedy", show_default=True)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write NNN_add_advised_indexes.up.sql / .down.sql into this folder.")
+@click.option("--log", "log_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Take the workload from this auto_explain server log instead of pg_stat_statements.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @clean_errors
 def advise_command(dsn: str | None, budget_mb: float, top: int, min_calls: int, max_indexes: int | None, method: str,
-                   out: Path | None, fmt: str) -> None:
-    """Index advice for the workload in pg_stat_statements: the indexes worth their space, and the migration."""
+                   out: Path | None, log_file: Path | None, fmt: str) -> None:
+    """Index advice for the workload in pg_stat_statements (or an auto_explain log, --log): the
+    indexes worth their space, and the migration."""
+    workload = None
+    if log_file is not None:
+        from .plans import read_auto_explain
+
+        workload = read_auto_explain(log_file, progress=fmt == "table" and sys.stderr.isatty())
     db = _open(dsn)
-    advice = db.advise(budget_mb, top=top, min_calls=min_calls, max_indexes=max_indexes, method=method,
-                       progress=fmt == "table")
+    advice = db.advise(budget_mb, workload=workload, top=top, min_calls=min_calls, max_indexes=max_indexes,
+                       method=method, progress=fmt == "table")
     if fmt == "json":
         shown = advice.selected.drop(columns=["index"])
         click.echo(json.dumps({"relative_cost": advice.relative_cost, "selected": _records(shown),
