@@ -253,7 +253,8 @@ class Workbench:
         within ``budget_mb``, each with what it buys, and existing indexes to drop.
 
         ``workload``: None (:meth:`workload` with ``top``/``min_calls``), a list of SQL strings
-        (``$n`` allowed), or a workload or ``statements()`` frame (a snapshot delta's too).
+        (``$n`` allowed), an auto_explain log (:func:`dbworkbench.read_auto_explain`), or a
+        workload or ``statements()`` frame (a snapshot delta's too).
         Costs come from HypoPG where it is installed, else (the sandbox, or
         ``allow_real_indexes=True`` on a target with writes allowed) from real indexes built in
         a transaction that is rolled back. ``method="optimum"`` solves it exactly (an integer

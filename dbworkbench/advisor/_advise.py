@@ -46,14 +46,18 @@ class _Model:
 
 
 def _workload(db: Workbench, workload: Any, top: int, min_calls: int) -> pd.DataFrame:
-    from .workload import from_sql, from_statements
+    from ..plans import PlanLog
+    from .workload import from_log, from_sql, from_statements
 
     if workload is None:
         return db.workload(top=top, min_calls=min_calls)
+    if isinstance(workload, PlanLog):
+        return from_log(workload, top=top, min_calls=min_calls)
     if isinstance(workload, pd.DataFrame):
         return from_statements(workload, top=top, min_calls=min_calls) if "total_exec_ms" in workload else workload
     if isinstance(workload, str):
-        raise TypeError("workload: give a list of SQL strings, a workload or statements DataFrame, or None")
+        raise TypeError("workload: give a list of SQL strings, an auto_explain log (dbworkbench.read_auto_explain), "
+                        "a workload or statements DataFrame, or None")
     return from_sql(list(workload))
 
 

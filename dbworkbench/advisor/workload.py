@@ -1,6 +1,7 @@
 """The workload the advisor works for: the statements that matter, with how often they run.
 
-From ``pg_stat_statements`` (or a snapshot delta's statements), or from SQL the user gives.
+From ``pg_stat_statements`` (or a snapshot delta's statements), from an auto_explain log, or
+from SQL the user gives.
 Each statement is read by the gate's parser (no server) for its kind and the tables it
 touches; writes are kept whatever their rank, since their rate makes every index on their
 tables cost more.
@@ -8,18 +9,22 @@ tables cost more.
 Columns (:data:`WORKLOAD_COLUMNS`): ``query`` string, ``calls`` Int64, ``total_ms`` float64,
 ``rows`` Int64 (rows returned or written, in all), ``kind`` string (read | write | other |
 catalog (only system catalogs: no index can help) | unparsed), ``tables`` object (list of the tables named, as written), ``source`` string
-(statements | sql), ``queryid`` Int64 (NA for SQL given by hand).
+(statements | auto_explain | sql), ``queryid`` Int64 (NA for SQL given by hand).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ..errors import UnsafeStatement
 from ..frames import typed_frame
 from ..guard import read_statements
+
+if TYPE_CHECKING:
+    from ..plans import PlanLog
 
 WORKLOAD_COLUMNS: dict[str, str] = {
     "query": "string",
@@ -61,11 +66,32 @@ def from_statements(statements: pd.DataFrame, *, top: int = 20, min_calls: int =
 
     >>> from_statements(db.statements(), top=10)  # doctest: +SKIP
     """
+    return _ranked(statements, "statements", top, min_calls)
+
+
+def from_log(log: PlanLog, *, top: int = 20, min_calls: int = 2) -> pd.DataFrame:
+    """The workload in an auto_explain log (:func:`dbworkbench.read_auto_explain`): each query text
+    its plans were logged for, with as many calls as entries and their summed duration, ranked as
+    :func:`from_statements` ranks. Entries without ``Query Text`` (``auto_explain.log_verbose`` and
+    the query text are on by default) cannot be costed and are left out.
+
+    >>> from_log(read_auto_explain("postgresql.log"), top=10)  # doctest: +SKIP
+    """
+    plans = log.plans[log.plans["query"].notna()]
+    grouped = plans.groupby("query", sort=False)["duration_ms"].agg(["size", "sum"]).reset_index()
+    statements = pd.DataFrame({
+        "query": grouped["query"], "calls": grouped["size"], "total_exec_ms": grouped["sum"],
+        "rows": pd.array([None] * len(grouped), dtype="Int64"), "queryid": pd.array([None] * len(grouped), dtype="Int64"),
+    })
+    return _ranked(statements, "auto_explain", top, min_calls)
+
+
+def _ranked(statements: pd.DataFrame, source: str, top: int, min_calls: int) -> pd.DataFrame:
     frame = statements[statements["calls"].fillna(0) >= min_calls].sort_values("total_exec_ms", ascending=False)
     rows = []
     for record in frame.itertuples(index=False):
         kind, tables = _read(str(record.query))
-        rows.append([record.query, record.calls, record.total_exec_ms, record.rows, kind, tables, "statements",
+        rows.append([record.query, record.calls, record.total_exec_ms, record.rows, kind, tables, source,
                      record.queryid])
     work = typed_frame(rows, list(WORKLOAD_COLUMNS), WORKLOAD_COLUMNS)
     ranked = work[work["kind"].isin(["read", "write", "unparsed"])]
