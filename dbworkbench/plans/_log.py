@@ -111,7 +111,8 @@ class PlanLog:
     ``entries`` is the number of auto_explain entries in the log: read + unreadable.
 
     ``plans`` runs the insight rules on every plan (about 15 ms a plan) to fill
-    ``top_insight``; ``slowest(n)`` runs them on the ``n`` slowest only.
+    ``top_insight``; ``slowest(n)`` runs them on the ``n`` slowest only, and
+    ``table(insights=False)`` on none.
     """
 
     def __init__(self, plans: list[Plan], entries: list[_Entry], unreadable: list[tuple[int, Any, str]]) -> None:
@@ -159,21 +160,26 @@ class PlanLog:
     @cached_property
     def plans(self) -> pd.DataFrame:
         """One row per entry (columns in the class docstring)."""
-        return self._plan_rows(range(len(self._plans)))
+        return self.table()
+
+    def table(self, *, insights: bool = True) -> pd.DataFrame:
+        """``plans``; with ``insights=False`` without running the insight rules (``top_insight`` all <NA>),
+        in milliseconds for a whole day's log."""
+        return self._plan_rows(range(len(self._plans)), insights=insights)
 
     def slowest(self, n: int = 10) -> pd.DataFrame:
         """The ``n`` entries with the longest duration, slowest first (the columns of ``plans``)."""
         order = np.argsort(-np.array([e.duration for e in self._entries]), kind="stable")[:n]
         return self._plan_rows([int(i) for i in order])
 
-    def _plan_rows(self, ids: range | list[int]) -> pd.DataFrame:
+    def _plan_rows(self, ids: range | list[int], *, insights: bool = True) -> pd.DataFrame:
         idx = np.array(list(ids), dtype=np.int64)
         cols = {k: v[idx] for k, v in self._entry_columns.items()}
         params = [self._plans[i].raw.get("Query Parameters") for i in idx]
         cols["parameters"] = pd.array([p if isinstance(p, str) else None for p in params], dtype="string")
         cols["nodes"] = pd.array([len(self._plans[i]._tree.nodes) for i in idx], dtype="Int64")
-        cols["top_insight"] = pd.array([_top_insight(self._plans[i]) for i in _bar(idx.tolist(), len(idx) > 500)],
-                                       dtype="string")
+        cols["top_insight"] = pd.array([_top_insight(self._plans[i]) for i in _bar(idx.tolist(), len(idx) > 500)]
+                                       if insights else [None] * len(idx), dtype="string")
         order = ["plan_id", "logged_at", "duration_ms", "query", "parameters", "nodes", "top_insight"]
         return pd.DataFrame({k: cols[k] for k in order}).reset_index(drop=True)
 

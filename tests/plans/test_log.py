@@ -85,6 +85,9 @@ def test_plans_and_nodes_columns(log_text: str) -> None:
     assert list(nodes.columns[4:]) == list(log.plan(0).nodes.columns)
     assert nodes.groupby("plan_id").size().tolist() == plans["nodes"].tolist()
     assert nodes.loc[nodes["node_id"] == 0, "plan_id"].tolist() == plans["plan_id"].tolist()
+    quick = log.table(insights=False)
+    pd.testing.assert_frame_equal(quick.drop(columns="top_insight"), plans.drop(columns="top_insight"))
+    assert quick["top_insight"].isna().all()
     slow = log.slowest(3)
     assert slow["duration_ms"].tolist() == sorted(plans["duration_ms"], reverse=True)[:3]
     assert slow["top_insight"].tolist() == plans.set_index("plan_id").loc[slow["plan_id"], "top_insight"].tolist()
