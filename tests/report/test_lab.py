@@ -19,7 +19,7 @@ import pytest
 import dbworkbench as wb
 from dbworkbench.report.lab import lab_command
 
-from .test_report import CHROMIUM, _browser_skip_reason
+from .test_report import CHROMIUM, _browser_skip_reason, log_line
 
 NOTEBOOKS = sorted((Path(wb.__file__).resolve().parent.parent / "notebooks").glob("[0-9]*.ipynb"))
 pytestmark = pytest.mark.skipif(_browser_skip_reason() is not None, reason=str(_browser_skip_reason()))
@@ -123,7 +123,7 @@ def test_notebook_runs_in_jupyterlab(lab: tuple[str, Path], browser: Any, notebo
     page.keyboard.press("Control+s")
     page.wait_for_timeout(1500)
     page.screenshot(path=str(shot))
-    request.config.pluginmanager.get_plugin("terminalreporter").write_line(f"screenshot: {shot}")
+    log_line(request, f"screenshot: {shot}")
     assert "official Jupyter news" not in page.locator("body").inner_text()
     saved = json.loads((folder / notebook.name).read_text(encoding="utf-8"))
     outputs = [o for c in saved["cells"] for o in c.get("outputs", [])]

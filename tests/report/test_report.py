@@ -38,11 +38,16 @@ def report(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequ
         db.conn.execute(HOSTILE_SQL)
     out = tmp_path_factory.mktemp("report") / "report.html"
     result = build_report(out=out, notebooks=["all"], progress=False)
-    write = request.config.pluginmanager.get_plugin("terminalreporter").write_line
     for name, seconds in result.notebook_seconds.items():
-        write(f"notebook {name}: {seconds:.1f} s, {result.figures[name]} figure(s)")
-    write(f"report: {result}")
+        log_line(request, f"notebook {name}: {seconds:.1f} s, {result.figures[name]} figure(s)")
+    log_line(request, f"report: {result}")
     return result
+
+
+def log_line(request: pytest.FixtureRequest, text: str) -> None:
+    """A line in the test log even when the test passes (output capture off for it)."""
+    with request.config.pluginmanager.get_plugin("capturemanager").global_and_fixture_disabled():
+        request.config.pluginmanager.get_plugin("terminalreporter").write_line(text)
 
 
 def test_report_holds_every_notebook_and_its_figures(report: ReportResult) -> None:
