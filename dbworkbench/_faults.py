@@ -18,8 +18,11 @@ re-raising it, and the connection stays usable.
 from __future__ import annotations
 
 import functools
+import inspect
 import select
 import time
+import warnings
+from pathlib import Path
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
@@ -73,6 +76,19 @@ def guarded(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P
             return method(self, *args, **kwargs)
 
     return wrapper
+
+
+_PACKAGE = str(Path(__file__).resolve().parent)
+
+
+def warn_user(message: str, category: type[Warning] = UserWarning) -> None:
+    """``warnings.warn`` pointing at the user's line: the first caller outside this package
+    (however deep inside it the warning arose)."""
+    level, frame = 2, inspect.currentframe()
+    frame = frame.f_back if frame is not None else None
+    while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 def usable(conn: psycopg.Connection[Any]) -> bool:

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import math
 import select
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -45,7 +44,7 @@ from pglast.stream import RawStream
 from pglast.visitors import Visitor
 
 from .. import catalog
-from .._faults import guarded, usable
+from .._faults import guarded, usable, warn_user
 from ..errors import ExtensionMissing, UnsafeStatement, WorkbenchError
 from ..explain import run_explain
 from ..plans.insights._sql import quote_ident
@@ -227,7 +226,7 @@ class WhatIf:
             plan = run_explain(self._conn, self.server, self.target, sql, self.examples.get(sql), analyze=False)
         if len(self._failed) > before:
             new = list(self._failed.items())[before:]
-            warnings.warn("what-if: costed without " + "; ".join(f"{ix.definition} ({why})" for ix, why in new), stacklevel=4)
+            warn_user("what-if: costed without " + "; ".join(f"{ix.definition} ({why})" for ix, why in new))
         used = frozenset(names[n] for n in plan.nodes["index_name"].dropna() if n in names)
         self.explains += 1
         costed = self._cache[key] = _Costed(plan, used)

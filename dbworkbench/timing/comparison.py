@@ -18,7 +18,6 @@ early: the comparison then holds what was measured, with ``stopped`` saying why.
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -28,6 +27,7 @@ import pandas as pd
 import psycopg
 
 from .._escape import html_text, math_off
+from .._faults import warn_user
 from ._exec import admit_pair
 from ._run import Stop, budget_ms, run
 from .results import SameResults, same_results
@@ -232,6 +232,6 @@ def compare(
     cmp = Comparison(db, sql_a, sql_b, (values["A"], values["B"]), timings, confidence=confidence,
                      stopped=note or measured.stopped, plans=measured.plans, elapsed_s=measured.elapsed_s, results=results)
     if results is not None and not results.same:
-        warnings.warn(cmp.verdict_text, WrongResults, stacklevel=3)
+        warn_user(cmp.verdict_text, WrongResults)
     return cmp
 
