@@ -672,6 +672,55 @@ def explain_command(source: Any, sql_text: str | None, dsn: str | None, no_analy
             click.echo(f"  {'':<8} {'':<6} do: {r['suggestion']}")
 
 
+@main.command("lint")
+@click.argument("source", type=click.File("rb"), metavar="FILE|-")
+@click.option("--catalog", is_flag=True,
+              help="Also read the database's catalog (indexes, column types, NOT NULL, table sizes) to sharpen or "
+                   "silence findings: --dsn, $DBWORKBENCH_DSN, PG* variables, else the sandbox. --dsn implies it.")
+@dsn_option
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text", show_default=True)
+@click.option("--fail-on", type=click.Choice(["never", "error", "warning", "info"]), default="warning", show_default=True,
+              help="Exit with status 2 when a finding has this severity or worse (error: the SQL could not be read).")
+@click.pass_context
+@clean_errors
+def lint_command(ctx: click.Context, source: Any, catalog: bool, dsn: str | None, fmt: str, fail_on: str) -> None:
+    """Lint the SQL in FILE (- reads stdin) for performance anti-patterns: one block per finding
+    with its line and column, the fix, and the rewritten statement where the fix is mechanical.
+
+    Offline unless --catalog or --dsn is given. Exit status: 0 when no finding reaches
+    --fail-on (default: warning), 2 when one does, 1 on other errors.
+    --format json prints the findings as records (the columns of dbworkbench.lint).
+    """
+    from .sqltools import SEVERITIES, lint
+
+    sql = source.read().decode("utf-8-sig", errors="replace")
+    on_command_line = ctx.get_parameter_source("dsn") == click.core.ParameterSource.COMMANDLINE
+    found = _open(dsn).lint(sql) if catalog or on_command_line else lint(sql)
+    if fmt != "text":
+        _print_frame(found, fmt)
+    else:
+        for r in found.to_dict("records"):
+            click.echo(f"{str(r['severity']).upper():<8} {r['code']}  {_line_col(sql, r['start'])}")
+            click.echo(f"         {r['message']}")
+            click.echo(f"         do: {r['suggestion']}")
+            if not pd.isna(r["rewrite"]):
+                click.echo("         rewrite:\n           " + str(r["rewrite"]).replace("\n", "\n           "))
+            click.echo("")
+        counts = found["severity"].value_counts()
+        click.echo(", ".join(f"{counts.get(s, 0)} {s}" for s in SEVERITIES), err=True)
+    worst = {"never": 0, "error": 1, "warning": 2, "info": 3}[fail_on]
+    if any(s in SEVERITIES[:worst] for s in found["severity"]):
+        sys.exit(2)
+
+
+def _line_col(text: str, offset: Any) -> str:
+    """'line L, column C' (1-based) of a 0-based offset, or 'position unknown'."""
+    if offset is None or pd.isna(offset):
+        return "position unknown"
+    before = text[: int(offset)]
+    return f"line {before.count(chr(10)) + 1}, column {int(offset) - before.rfind(chr(10))}"
+
+
 _COMPARE_FLAGS = {"allow_writes=True": "--allow-writes", "allow_side_effects=True": "--allow-side-effects"}
 
 
@@ -738,55 +787,3 @@ def compare_command(file_a: Any, file_b: Any, dsn: str | None, runs: int, warmup
                                                           if result.first_differences[c].dtype == object}), "table")
     if result is not None and not result.same:
         sys.exit(3)
-
-
-@main.command("lint")
-@click.argument("source", type=click.File("rb"), metavar="FILE|-")
-@click.option("--catalog", is_flag=True,
-              help="Also read the database's catalog (indexes, column types, NOT NULL, table sizes) to sharpen or "
-                   "silence findings: --dsn, $DBWORKBENCH_DSN, PG* variables, else the sandbox. --dsn implies it.")
-@dsn_option
-@click.option("--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text", show_default=True)
-@click.option("--fail-on", type=click.Choice(["never", "error", "warning", "info"]), default="warning", show_default=True,
-              help="Exit with status 2 when a finding has this severity or worse (error: the SQL could not be read).")
-@click.pass_context
-@clean_errors
-def lint_command(ctx: click.Context, source: Any, catalog: bool, dsn: str | None, fmt: str, fail_on: str) -> None:
-    """Lint the SQL in FILE (- reads stdin) for performance anti-patterns: one block per finding
-    with its line and column, the fix, and the rewritten statement where the fix is mechanical.
-
-    Offline unless --catalog or --dsn is given. Exit status: 0 when no finding reaches
-    --fail-on (default: warning), 2 when one does, 1 on other errors.
-    --format json prints the findings as records (the columns of dbworkbench.lint).
-    """
-    from .sqltools import SEVERITIES, lint
-
-    sql = source.read().decode("utf-8-sig", errors="replace")
-    on_command_line = ctx.get_parameter_source("dsn") == click.core.ParameterSource.COMMANDLINE
-    found = _open(dsn).lint(sql) if catalog or on_command_line else lint(sql)
-    if fmt != "text":
-        _print_frame(found, fmt)
-    else:
-        for r in found.to_dict("records"):
-            click.echo(f"{str(r['severity']).upper():<8} {r['code']}  {_line_col(sql, r['start'])}")
-            click.echo(f"         {r['message']}")
-            click.echo(f"         do: {r['suggestion']}")
-            if not pd.isna(r["rewrite"]):
-                click.echo("         rewrite:\n           " + str(r["rewrite"]).replace("\n", "\n           "))
-            click.echo("")
-        counts = found["severity"].value_counts()
-        click.echo(", ".join(f"{counts.get(s, 0)} {s}" for s in SEVERITIES), err=True)
-    worst = {"never": 0, "error": 1, "warning": 2, "info": 3}[fail_on]
-    if any(s in SEVERITIES[:worst] for s in found["severity"]):
-        sys.exit(2)
-
-
-def _line_col(text: str, offset: Any) -> str:
-    """'line L, column C' (1-based) of a 0-based offset, or 'position unknown'."""
-    if offset is None or pd.isna(offset):
-        return "position unknown"
-    before = text[: int(offset)]
-    return f"line {before.count(chr(10)) + 1}, column {int(offset) - before.rfind(chr(10))}"
-
-
-_COMPARE_FLAGS = {"allow_writes=True": "--allow-writes", "allow_side_effects=True": "--allow-side-effects"}
