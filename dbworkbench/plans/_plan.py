@@ -590,10 +590,16 @@ def node_columns(trees: Sequence[Tree], settings: Sequence[dict[str, Any]]) -> d
 def _gather(nodes: list[dict[str, Any]]) -> np.ndarray:
     """The ``_KEYS`` properties of every node: an object array, a row per node, NaN where a node lacks one.
 
-    pandas' list-of-dicts constructor reads the dicts node by node in C (each
-    dict visited once); ``dtype=object`` keeps every value as it is.
+    Read node by node, each dict visited once (the dicts lie scattered in
+    memory; a pass over all nodes per key took twice as long on a 10,000-node
+    plan), into one flat list that ``np.fromiter`` takes as is (lists stay
+    values, not nested rows). pandas' list-of-dicts constructor is a little
+    faster on big plans but costs about 1 ms more per small plan.
     """
-    return pd.DataFrame(nodes, columns=list(_KEYS), dtype=object).to_numpy(dtype=object)
+    keys = _KEYS
+    nan = math.nan
+    flat = [get(k, nan) for get in [n.get for n in nodes] for k in keys]
+    return np.fromiter(flat, dtype=object, count=len(flat)).reshape(len(nodes), len(keys))
 
 
 def _number_block(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
