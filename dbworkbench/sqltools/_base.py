@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
+from ..advisor._expr import conjuncts as conjuncts, unparen as unparen  # the rules take them from here
+
 if TYPE_CHECKING:
     from ..advisor.schema import SchemaInfo
 
@@ -233,20 +235,6 @@ class Query:
 
 # --------------------------------------------------------------------------- tree helpers
 
-
-def unparen(node: exp.Expr) -> exp.Expr:
-    """``node`` without the parentheses around it (a subquery's stay: it is not a Paren)."""
-    while isinstance(node, exp.Paren):
-        node = node.this
-    return node
-
-
-def conjuncts(node: exp.Expr | None) -> list[exp.Expr]:
-    """The AND-ed conditions of ``node``, without their parentheses."""
-    if node is None:
-        return []
-    node = unparen(node)
-    return [c for part in node.flatten() for c in conjuncts(part)] if isinstance(node, exp.And) else [node]
 
 
 def in_condition(node: exp.Expr) -> bool:

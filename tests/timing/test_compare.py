@@ -15,18 +15,6 @@ SLOW = "SELECT count(*) FROM (SELECT g FROM generate_series(1, 200000) g ORDER B
 FAST = "SELECT count(*) FROM generate_series(1, 200000) g"
 
 
-@pytest.fixture(scope="module")
-def ro(demo_db):
-    with wb.connect(demo_db) as db:
-        yield db
-
-
-@pytest.fixture(scope="module")
-def rw(demo_db):
-    with wb.connect(demo_db, allow_writes=True) as db:
-        yield db
-
-
 def test_statistics_alone() -> None:
     a = np.linspace(10, 12, 30)
     s = summarize(a, a * 2)

@@ -9,18 +9,6 @@ import dbworkbench as wb
 from dbworkbench.timing import has_order_by
 
 
-@pytest.fixture(scope="module")
-def ro(demo_db):
-    with wb.connect(demo_db) as db:
-        yield db
-
-
-@pytest.fixture(scope="module")
-def rw(demo_db):
-    with wb.connect(demo_db, allow_writes=True) as db:
-        yield db
-
-
 def _one(db: wb.Workbench, query: str) -> object:
     return db.conn.execute(query).fetchone()[0]  # type: ignore[index]
 
