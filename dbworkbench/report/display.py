@@ -116,7 +116,7 @@ def table_html(frame: pd.DataFrame, max_rows: int | None = None) -> str:
     shown = frame.head(limit)
     floats = [c for c in shown.columns if pd.api.types.is_float_dtype(shown[c].dtype)]
     texts = [c for c in shown.columns if shown[c].dtype == object or isinstance(shown[c].dtype, pd.StringDtype)]
-    lists = [c for c in texts if shown[c].map(lambda v: isinstance(v, (list, tuple))).any()]
+    lists = [c for c in texts if any(isinstance(v, (list, tuple)) for v in shown[c])]  # an empty string column too
     styler = shown.style.format(escape="html", na_rep="").format(_number, subset=floats)
     if lists:  # index columns and the like: "a, b" rather than ['a', 'b']
         styler = styler.format(_joined, subset=lists, na_rep="")
