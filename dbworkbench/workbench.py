@@ -265,11 +265,12 @@ class Workbench:
 
         >>> advice = db.advise(budget_mb=50); advice.selected[["index_sql", "benefit_pct"]]  # doctest: +SKIP
         """
-        from .advisor._advise import advise
+        from .advisor._advise import Advisor, _check_method
 
-        return advise(self, budget_mb=budget_mb, workload=workload, top=top, min_calls=min_calls,
-                      max_indexes=max_indexes, write_weight=write_weight, method=method,
-                      allow_real_indexes=allow_real_indexes, progress=progress)
+        _check_method(method)  # before the workload is costed
+        with Advisor(self, workload=workload, top=top, min_calls=min_calls, write_weight=write_weight,
+                     allow_real_indexes=allow_real_indexes, progress=progress) as advisor:
+            return advisor.advise(budget_mb, method=method, max_indexes=max_indexes)
 
     @guarded
     def snapshot(self) -> Snapshot:

@@ -4,7 +4,7 @@ the best set under the budget, and what each chosen index buys.
 :class:`Advisor` does the work that does not depend on the budget once (candidates, sizes, each
 statement's cost today and with each candidate alone) and keeps the what-if session and its
 cache open, so advice at many budgets, greedy or exact, costs only the new combinations each
-asks about. :func:`advise` (behind :meth:`dbworkbench.Workbench.advise`) asks one Advisor once."""
+asks about. :meth:`dbworkbench.Workbench.advise` asks one Advisor once."""
 
 from __future__ import annotations
 
@@ -277,26 +277,6 @@ class Advisor:
 def _check_method(method: str) -> None:
     if method not in ("greedy", "optimum"):
         raise ValueError(f"method {method!r}: 'greedy' (the default) or 'optimum' (exact, for small sets)")
-
-
-def advise(
-    db: Workbench,
-    *,
-    budget_mb: float = 500.0,
-    workload: Any = None,
-    top: int = 20,
-    min_calls: int = 2,
-    max_indexes: int | None = None,
-    write_weight: float = 1.0,
-    method: str = "greedy",
-    allow_real_indexes: bool = False,
-    progress: bool = True,
-) -> Advice:
-    """See :meth:`dbworkbench.Workbench.advise`: one :class:`Advisor`, asked once."""
-    _check_method(method)
-    with Advisor(db, workload=workload, top=top, min_calls=min_calls, write_weight=write_weight,
-                 allow_real_indexes=allow_real_indexes, progress=progress) as advisor:
-        return advisor.advise(budget_mb, method=method, max_indexes=max_indexes)
 
 
 def _unique_names(db: Workbench, indexes: list[IndexDef]) -> list[IndexDef]:
