@@ -21,7 +21,8 @@ EXPLAIN either: when ``q`` with ``{a, b, c}`` used only ``a``, then ``q`` with `
 the same plan (the planner has fewer plans to choose from, and the one it chose is among them). :attr:`WhatIf.requests` counts the cost
 requests, :attr:`WhatIf.explains` the EXPLAINs of statements actually run.
 
->>> from dbworkbench.advisor import IndexDef, WhatIf
+>>> from dbworkbench.advisor import IndexDef
+>>> from dbworkbench.advisor.whatif import WhatIf
 >>> with WhatIf(db) as w:                                        # doctest: +SKIP
 ...     ix = IndexDef("public", "users", ("lower(email)",))
 ...     w.cost(sql) > w.cost(sql, [ix]), w.used(sql, [ix]) == {ix}
@@ -71,7 +72,7 @@ class _Costed:
 
     @property
     def cost(self) -> float:
-        return float(self.plan.nodes.loc[0, "total_cost"])
+        return float(self.plan.raw["Plan"]["Total Cost"])  # the root's; the node table is not needed for it
 
 
 class WhatIf:
@@ -227,7 +228,7 @@ class WhatIf:
         if len(self._failed) > before:
             new = list(self._failed.items())[before:]
             warn_user("what-if: costed without " + "; ".join(f"{ix.definition} ({why})" for ix, why in new))
-        used = frozenset(names[n] for n in plan.nodes["index_name"].dropna() if n in names)
+        used = frozenset(names[n] for n in (node.get("Index Name") for node in plan.raw_nodes) if n in names)
         self.explains += 1
         costed = self._cache[key] = _Costed(plan, used)
         if not indexes:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from pglast import ast, parse_sql
@@ -119,6 +120,13 @@ def read_statements(text: str) -> list[Statement]:
     >>> [s.kind for s in read_statements("SELECT 1; WITH d AS (DELETE FROM t RETURNING 1) SELECT * FROM d")]
     ['read', 'write']
     """
+    return list(_read(text))
+
+
+@lru_cache(maxsize=256)
+def _read(text: str) -> tuple[Statement, ...]:
+    """:func:`read_statements`, remembered by text (a pure function of it; the what-if advisor
+    explains the same statements thousands of times)."""
     try:
         raw = parse_sql(text)
     except ParseError as err:
@@ -151,7 +159,7 @@ def read_statements(text: str) -> list[Statement]:
             )),
             writes_via=via,
         ))
-    return found
+    return tuple(found)
 
 
 def split_text(text: str) -> list[str]:
