@@ -16,6 +16,7 @@ import pandas as pd
 import psycopg
 from tqdm.auto import tqdm
 
+from .. import catalog
 from ..errors import WorkbenchError
 from ._examples import example_params
 from .advice import Advice, per_statement_frame, selected_frame
@@ -282,11 +283,9 @@ def _check_method(method: str) -> None:
 def _unique_names(db: Workbench, indexes: list[IndexDef]) -> list[IndexDef]:
     """The candidates under names no relation of their schema has (CREATE INDEX IF NOT EXISTS
     would otherwise skip one silently), nor another candidate."""
-    rows = db.conn.execute("SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                           "WHERE n.nspname = ANY(%s)", [sorted({ix.schema for ix in indexes})]).fetchall()
-    taken: dict[str, set[str]] = {}
-    for schema, name in rows:
-        taken.setdefault(schema, set()).add(name)
+    query = catalog.get("health_relation_names", db.server.version_num)  # the one health's fixes use
+    taken = {schema: {name for (name,) in db.conn.execute(query, {"schema": schema}).fetchall()}
+             for schema in sorted({ix.schema for ix in indexes})}
     named = []
     for ix in indexes:
         ix = ix.named(taken.setdefault(ix.schema, set()))

@@ -135,12 +135,14 @@ def send(
 ) -> psycopg.Cursor[Any]:
     """Execute ``query`` over the extended query protocol and return the cursor.
 
-    Requesting binary results makes psycopg use PQsendQueryParams, so the server parses the
-    text as exactly one statement and refuses a second (``cannot insert multiple commands
-    into a prepared statement``) even if the gate were wrong.
+    ``params``: the values of the text's own ``$1 ... $n`` (bound by the server, through a raw
+    cursor; psycopg's ``%s`` placeholders are not read). Requesting binary results makes psycopg
+    use PQsendQueryParams with or without them, so the server parses the text as exactly one
+    statement and refuses a second (``cannot insert multiple commands into a prepared
+    statement``) even if the gate were wrong.
     """
-    cur = conn.cursor()
-    cur.execute(query, params, binary=True)  # type: ignore[arg-type]
+    cur: psycopg.Cursor[Any] = psycopg.RawCursor(conn) if params else conn.cursor()  # type: ignore[assignment]
+    cur.execute(query, list(params) if params else None, binary=True)  # type: ignore[arg-type]
     return cur
 
 

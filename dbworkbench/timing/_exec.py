@@ -1,4 +1,4 @@
-"""Sending an admitted statement, with or without ``$n`` values, over the extended query protocol."""
+"""Admitting the two statements of a comparison, and the admitted text as a composable to send."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import psycopg
 from psycopg import sql
 
 from ..errors import UnsafeStatement
-from ..guard import Admitted, admit, send
+from ..guard import Admitted, admit
 
 
 def admit_pair(
@@ -38,14 +38,3 @@ def admit_pair(
 def body(admitted: Admitted) -> sql.Composable:
     """The admitted text as a composable (the gate let it through; it goes over the extended protocol)."""
     return sql.SQL(admitted.text)  # type: ignore[arg-type]
-
-
-def execute(
-    conn: psycopg.Connection[Any], query: sql.Composable | str, params: Sequence[Any] | None = None
-) -> psycopg.Cursor[Any]:
-    """:func:`dbworkbench.guard.send`, and for ``$n`` text with values a raw cursor (also PQsendQueryParams)."""
-    if not params:
-        return send(conn, query)
-    cur: psycopg.Cursor[Any] = psycopg.RawCursor(conn)  # type: ignore[assignment]
-    cur.execute(query, list(params), binary=True)  # type: ignore[arg-type]
-    return cur

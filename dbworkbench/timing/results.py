@@ -31,8 +31,8 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
-from ..guard import Admitted
-from ._exec import admit_pair, body, execute, send
+from ..guard import Admitted, send
+from ._exec import admit_pair, body
 
 __all__ = ["BATCH_ROWS", "SameResults", "has_order_by", "same_results"]
 
@@ -134,7 +134,7 @@ def _sorted_hashes(x: Admitted) -> sql.Composable:
 
 def _declare(conn: psycopg.Connection[Any], query: sql.Composable, values: Sequence[Any] | None) -> sql.Identifier:
     name = sql.Identifier(f"dbworkbench_same_{next(_names)}")
-    execute(conn, sql.SQL("DECLARE {} NO SCROLL CURSOR FOR ").format(name) + query, values).close()
+    send(conn, sql.SQL("DECLARE {} NO SCROLL CURSOR FOR ").format(name) + query, values).close()
     return name
 
 
@@ -221,7 +221,7 @@ def _rows_by_hash(conn: psycopg.Connection[Any], pair: tuple[Admitted, Admitted]
         n = x.statement.parameters + 1
         query = sql.SQL("SELECT {} AS dbworkbench_row_hash, {}.* FROM ({}) AS {} WHERE {} = ANY({}::int8[])").format(
             _HASH, _ALIAS, body(x), _ALIAS, _HASH, sql.SQL(f"${n}"))
-        cur = execute(conn, query, [*(v or []), [h for h, _, _ in diffs]])
+        cur = send(conn, query, [*(v or []), [h for h, _, _ in diffs]])
         names = [d.name for d in cur.description or []][1:]
         for row in cur.fetchall():
             found.setdefault(row[0], dict(zip(names, row[1:], strict=True)))
@@ -238,7 +238,7 @@ def _rows_at(conn: psycopg.Connection[Any], pair: tuple[Admitted, Admitted],
     for side, x, v in zip("AB", pair, values, strict=True):
         query = sql.SQL("SELECT {}.* FROM ({}) AS {} OFFSET {} LIMIT {}").format(
             _ALIAS, body(x), _ALIAS, sql.Literal(position), sql.Literal(max(1, limit // 2)))
-        cur = execute(conn, query, v)
+        cur = send(conn, query, v)
         names = [d.name for d in cur.description or []]
         records += [{"side": side, "copies": 1, "position": position + i, **dict(zip(names, row, strict=True))}
                     for i, row in enumerate(cur.fetchall())]
@@ -273,7 +273,7 @@ def _writes(conn: psycopg.Connection[Any], pair: tuple[Admitted, Admitted],
     for x, v in zip(pair, values, strict=True):
         with conn.transaction(force_rollback=True):
             _limit(conn, timeout_ms)
-            cur = execute(conn, body(x), v)
+            cur = send(conn, body(x), v)
             names = [d.name for d in cur.description or []]
             rows = cur.fetchall() if cur.description else None
             outcomes.append((cur.rowcount, names, rows))
