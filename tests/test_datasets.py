@@ -363,3 +363,30 @@ def test_run_workload_for_seconds(loaded: tuple[str, dict[str, Any]]) -> None:
     with _connect(loaded[0]) as conn:
         frame = run_workload(conn, seconds=0.3, progress=False, statements=reads)
     assert frame.attrs["seconds"] < 2 and frame["calls"].sum() == frame.attrs["iterations"] > 0
+
+
+def test_loader_and_runner_leave_none_of_their_own_queries_in_statements(loaded: tuple[str, dict[str, Any]]) -> None:
+    """The loader's and runner's catalog checks carry the workbench's marker, so statements() shows the
+    workload alone (it showed the loader's pg_class lookup and SELECT current_schema() before)."""
+    import dbworkbench as wb
+
+    with _connect(loaded[0]) as conn:
+        if not _pg_stat_statements(conn):
+            pytest.skip("pg_stat_statements is not installed here")
+        conn.execute("SELECT pg_stat_statements_reset()")
+        assert demo_is_loaded(conn)
+        with pytest.raises(WorkbenchError):
+            load_demo(conn, "tiny", progress=False)  # refuses: already loaded, after its checks
+        run_workload(conn, iterations=40, seed=5, progress=False)
+    with wb.connect(loaded[0]) as db:
+        texts = list(db.statements()["query"])
+    workload = {" ".join(s.sql.split()) for s in load_workload()}
+    strangers = [t for t in texts if not any(_same_shape(t, w) for w in workload) and "pg_stat_statements_reset" not in t]
+    assert texts and not strangers, "\n".join(strangers)
+
+
+def _same_shape(seen: str, written: str) -> bool:
+    """pg_stat_statements' text of a workload statement: its literals and parameters became $n."""
+    pattern = re.escape(" ".join(seen.split()))
+    pattern = re.sub(r"\\\$\d+", ".+?", pattern)
+    return re.fullmatch(pattern, written, flags=re.DOTALL) is not None

@@ -186,8 +186,13 @@ class Advisor:
         budget = int(budget_mb * 2**20)
         messages = list(self.messages)
         chosen: tuple[int, ...] = ()
-        if not self.useful:
-            messages.append("no candidate lowers any statement's estimated cost")
+        if self.reads.empty:
+            messages.append("the workload holds no statement to serve (pg_stat_statements: none called min_calls times "
+                            "since its last reset): run the application's workload first (the demo's: dbworkbench "
+                            "workload run), or pass workload=[SQL, ...]")
+        elif not self.useful:
+            messages.append(f"no candidate lowers the estimated cost of any of the workload's {len(self.reads)} "
+                            "statement(s) (advice.workload lists them)")
         elif budget < min(sizes[i] for i in self.useful):
             messages.append(f"the budget ({budget_mb:,.1f} MB) is smaller than any useful index "
                             f"(the smallest takes {min(sizes[i] for i in self.useful) / 2**20:,.1f} MB)")

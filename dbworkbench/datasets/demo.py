@@ -23,6 +23,7 @@ import psycopg
 from psycopg import sql
 from tqdm.auto import tqdm
 
+from .. import catalog
 from .._paths import data_dir
 from ..errors import WorkbenchError
 from ..guard import split_statements
@@ -215,7 +216,7 @@ def _generate_steps() -> dict[str, list[str]]:
 
 
 def _current_schema(conn: psycopg.Connection[Any], what: str = "the demo") -> str:
-    row = conn.execute("SELECT current_schema()").fetchone()
+    row = conn.execute(f"SELECT {catalog.MARKER} current_schema()").fetchone()
     if row is None or row[0] is None:
         raise WorkbenchError(f"no schema to create {what} in: the search_path names no existing schema "
                              "(SET search_path = public)")
@@ -228,22 +229,14 @@ class _Object(NamedTuple):
     marked: bool       # carries the demo loader's comment
 
 
-def _present(conn: psycopg.Connection[Any], schema: str) -> list[_Object]:
-    """What exists in ``schema`` under the demo's table, type and function names, and whether it is marked."""
-    rows = conn.execute(
-        "WITH ns AS (SELECT oid FROM pg_namespace WHERE nspname = %(s)s)"
-        " SELECT CASE relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table' WHEN 'v' THEN 'view'"
-        "   WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table' WHEN 'S' THEN 'sequence'"
-        "   WHEN 'i' THEN 'index' ELSE 'relation' END, relname, obj_description(oid, 'pg_class')"
-        " FROM pg_class WHERE relnamespace = (TABLE ns) AND relname = ANY(%(t)s)"
-        " UNION ALL SELECT 'type', typname, obj_description(oid, 'pg_type')"
-        " FROM pg_type WHERE typnamespace = (TABLE ns) AND typname = ANY(%(y)s)"
-        " UNION ALL SELECT 'function', proname, obj_description(oid, 'pg_proc')"
-        " FROM pg_proc WHERE pronamespace = (TABLE ns) AND proname = %(f)s AND pronargs = 0",
-        {"s": schema, "t": list(TABLES), "y": list(TYPES), "f": FUNCTION},
-    ).fetchall()
-    found = [_Object(kind, name, (comment or "").startswith(MARK)) for kind, name, comment in rows]
-    order = {n: i for i, n in enumerate((*TABLES, *TYPES, FUNCTION))}
+def _present(conn: psycopg.Connection[Any], schema: str, *, tables: tuple[str, ...] = TABLES, types: tuple[str, ...] = TYPES,
+             functions: tuple[str, ...] = (FUNCTION,), mark: str = MARK) -> list[_Object]:
+    """What exists in ``schema`` under a dataset's table, type and function names (the demo's by
+    default), in the order of those names, and whether each carries the loader's ``mark``."""
+    rows = conn.execute(catalog.get("dataset_objects", conn.info.server_version),
+                        {"schema": schema, "tables": list(tables), "types": list(types), "functions": list(functions)}).fetchall()
+    found = [_Object(kind, name, (comment or "").startswith(mark)) for kind, name, comment in rows]
+    order = {n: i for i, n in enumerate((*tables, *types, *functions))}
     return sorted(found, key=lambda o: order[o.name])
 
 

@@ -35,6 +35,7 @@ from ..errors import WorkbenchError
 from ..guard import split_statements
 from .demo import _current_schema as _demo_current_schema
 from .demo import _Object
+from .demo import _present as _demo_present
 
 __all__ = ["EXCLUDED", "MARK", "TABLES", "generate_tpch", "load_tpch", "tpch_dir", "tpch_is_loaded",
            "tpch_queries"]
@@ -265,16 +266,7 @@ def _current_schema(conn: psycopg.Connection[Any]) -> str:
 
 def _present(conn: psycopg.Connection[Any], schema: str) -> list[_Object]:
     """Relations in ``schema`` under the TPC-H names, with their kind and whether they carry the mark."""
-    rows = conn.execute(
-        "SELECT CASE relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table' WHEN 'v' THEN 'view'"
-        "   WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table' WHEN 'S' THEN 'sequence'"
-        "   WHEN 'i' THEN 'index' ELSE 'relation' END, relname, obj_description(oid, 'pg_class')"
-        " FROM pg_class WHERE relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = %s)"
-        " AND relname = ANY(%s)",
-        [schema, list(TABLES)],
-    ).fetchall()
-    found = [_Object(kind, name, (comment or "").startswith(MARK)) for kind, name, comment in rows]
-    return sorted(found, key=lambda o: TABLES.index(o.name))
+    return _demo_present(conn, schema, tables=TABLES, types=(), functions=(), mark=MARK)
 
 
 def _refuse_foreign(conn: psycopg.Connection[Any], schema: str, present: list[_Object]) -> None:

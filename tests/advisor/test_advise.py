@@ -112,6 +112,16 @@ def test_a_tiny_budget_gives_a_message_not_a_crash(worked: str, server) -> None:
     assert any("smaller than any useful index" in m for m in small.messages)
 
 
+def test_an_empty_or_unhelpable_workload_says_which(worked: str, server) -> None:
+    with _db(worked, server) as db:
+        empty = db.advise(50, workload=[], allow_real_indexes=server.name == "pg18", progress=False)
+        settled = db.advise(50, workload=["SELECT id FROM users WHERE id = 1"], allow_real_indexes=server.name == "pg18",
+                            progress=False)
+    assert empty.selected.empty and any("workload holds no statement" in m for m in empty.messages)
+    assert settled.selected.empty  # the primary key serves it already
+    assert any("any of the workload's 1 statement(s)" in m for m in settled.messages), settled.messages
+
+
 def test_migration_applies_with_psql_and_down_restores_the_indexes(advice, worked: str, server, tmp_path: Path) -> None:
     up, down = advice.write_migration(tmp_path / "migrations")
     assert up.name.startswith("001_") and down.name.endswith(".down.sql")

@@ -17,7 +17,10 @@ import psycopg
 from psycopg import sql
 from psycopg.types.numeric import Int8
 
+from ...catalog import own_marker
 from ...errors import WorkbenchError
+
+_MARK = own_marker("workload")  # the runner's own lookups: statements() leaves them out
 
 
 _STOPWORDS = frozenset((
@@ -52,11 +55,11 @@ class Pools:
 def _sample(conn: psycopg.Connection[Any], table: str, columns: Sequence[str], want: int,
             seed: int) -> list[tuple[Any, ...]]:
     """About ``want`` rows of ``table``, the same ones for the same seed and data."""
-    row = conn.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)", [table]).fetchone()
+    row = conn.execute(f"SELECT {_MARK} reltuples FROM pg_class WHERE oid = to_regclass(%s)", [table]).fetchone()
     estimate = float(row[0]) if row else -1.0
     percent = 100.0 if estimate <= 0 else min(100.0, 100.0 * want * 3 / estimate)
-    query = sql.SQL("SELECT {} FROM {} TABLESAMPLE BERNOULLI (%s) REPEATABLE (%s) LIMIT %s").format(
-        sql.SQL(", ").join(map(sql.Identifier, columns)), sql.Identifier(table))
+    query = sql.SQL("SELECT {} {} FROM {} TABLESAMPLE BERNOULLI (%s) REPEATABLE (%s) LIMIT %s").format(
+        sql.SQL(_MARK), sql.SQL(", ").join(map(sql.Identifier, columns)), sql.Identifier(table))
     return conn.execute(query, [percent, float(seed), Int8(want)]).fetchall()
 
 
@@ -64,7 +67,7 @@ def sample_pools(conn: psycopg.Connection[Any], seed: int) -> Pools:
     """Sample the generators' pools from the demo tables (raises if they are missing or empty)."""
     with conn.transaction() if not conn.autocommit else nullcontext():
         found = conn.execute(
-            "SELECT count(to_regclass(t)) FROM unnest(ARRAY['users', 'posts', 'comments']) AS t").fetchone()
+            f"SELECT {_MARK} count(to_regclass(t)) FROM unnest(ARRAY['users', 'posts', 'comments']) AS t").fetchone()
         if not found or found[0] != 3:
             raise WorkbenchError("the demo tables (users, posts, comments) are not in this database: "
                                  "load them first with dbworkbench.datasets.load_demo(conn)")
@@ -72,7 +75,7 @@ def sample_pools(conn: psycopg.Connection[Any], seed: int) -> Pools:
         posts = _sample(conn, "posts", ("id", "user_id", "slug", "title", "content", "status"), 2000, seed)
         comments = _sample(conn, "comments", ("id", "post_id"), 2000, seed)
         counts = conn.execute(
-            "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM posts WHERE status = 'published'),"
+            f"SELECT {_MARK} (SELECT count(*) FROM users), (SELECT count(*) FROM posts WHERE status = 'published'),"
             " (SELECT count(*) FROM posts), (SELECT max(created_at) FROM users),"
             " (SELECT max(published_at) FROM posts WHERE status = 'published')").fetchone()
     if not users or not posts or not comments or counts is None:
