@@ -16,6 +16,10 @@ HypoPG's own estimates can be far off (its issue 46: 164 MB estimated for an ind
   items as the square root of all items (Heaps' law with exponent 1/2). Expect ±2x.
 - **gist / spgist**: as btree without deduplication, 30 % larger (looser pages).
 - **brin**: one summary tuple per 128 heap pages, plus the metapage and the range map.
+
+Distinct keys are the planner's estimates, with one correction (:func:`sampled_distinct`):
+ANALYZE undercounts the distinct values of a column whose equal values sit together in one
+block, as an order's lines do in TPC-H's ``lineitem``.
 """
 
 from __future__ import annotations
@@ -127,3 +131,32 @@ def index_bytes(
     if method == "brin":
         return brin_bytes(relpages, keys, block_size=block_size)
     return int(btree_bytes(rows, rows, keys, include, dedup=False, block_size=block_size) * 1.3)
+
+
+def sampled_distinct(
+    estimate: float, *, rows: float, pages: float, sample_rows: float, correlation: float | None
+) -> float:
+    """The distinct count of a column whose estimate (``pg_stats.n_distinct`` as a count) ANALYZE
+    made from blocks in which equal values sit together; ``estimate`` unchanged otherwise.
+
+    ANALYZE reads ``sample_rows`` rows from as many random blocks. Where a value's few rows share a
+    block (the table is in the column's order, ``|correlation| >= 0.9``, and a value holds fewer
+    rows than a block), a sampled row's equals are in the sample ``pages / sample_rows`` times
+    more often than in a sample of rows, and the Haas-Stokes estimate that ANALYZE applies to the
+    sample comes out that much too low (TPC-H SF 1 ``l_orderkey``: 385,675 estimated, 1,500,000
+    real). Reading the estimate back as a sample with ``p`` pairs of equal rows (the estimator
+    ``n d / (n - f1 + f1 n / N)`` with ``d = n - p``, ``f1 = n - 2p``), scaling ``p`` down by that
+    ratio and estimating again undoes most of it (1,256,000 there).
+
+    >>> round(sampled_distinct(385_675, rows=6_001_215, pages=112_560, sample_rows=30_000, correlation=1.0), -3)
+    1256000.0
+    >>> sampled_distinct(2_516, rows=6_001_215, pages=112_560, sample_rows=30_000, correlation=1.0)  # long runs
+    2516
+    """
+    n, big = float(sample_rows), float(rows)
+    if (correlation is None or abs(correlation) < 0.9 or pages <= n or n <= 0 or estimate <= 0
+            or big / estimate >= big / max(pages, 1.0) or estimate >= big):
+        return estimate
+    pairs = n * n * (1.0 - estimate / big) / (2.0 * estimate * (1.0 - n / big) + n)
+    pairs *= n / pages
+    return min(big, n * (n - pairs) / (2.0 * pairs + (n - 2.0 * pairs) * n / big))

@@ -50,7 +50,7 @@ from ..errors import ExtensionMissing, UnsafeStatement, WorkbenchError
 from ..explain import run_explain
 from ..plans.insights._sql import quote_ident
 from ._whatif_backends import Backend, HypoBackend, RollbackBackend
-from ._whatif_size import KeyWidth, index_bytes
+from ._whatif_size import KeyWidth, index_bytes, sampled_distinct
 from .index import IndexDef
 
 if TYPE_CHECKING:
@@ -283,7 +283,8 @@ class WhatIf:
             self._conn.execute(
                 catalog.get("advisor_size_columns", self.server.version_num), {"schema": index.schema, "table": index.table}
             ).fetchall(),
-            columns=["column", "type_name", "typlen", "typalign", "avg_width", "null_frac", "reltuples", "relpages", "block_size"],
+            columns=["column", "type_name", "typlen", "typalign", "avg_width", "null_frac", "n_distinct", "correlation",
+                     "sample_rows", "reltuples", "relpages", "block_size"],
         )
         if frame.empty:
             raise WorkbenchError(
@@ -294,7 +295,8 @@ class WhatIf:
         keys = _parse_keys(index)
         widths = [_key_width(expr, column, refs, columns) for expr, column, refs in keys]
         include = [_key_width(name, name, [name], columns) for name in index.include]
-        rows, groups = self._rows_and_groups(index, [expr for expr, _, _ in keys])
+        undercount = {expr: _undercount(columns[column]) for expr, column, _ in keys if column in columns}
+        rows, groups = self._rows_and_groups(index, [expr for expr, _, _ in keys], undercount)
         dedup = (
             self.server.version_num >= 130_000 and not index.include
             and all(column is not None for _, column, _ in keys)
@@ -308,8 +310,9 @@ class WhatIf:
             dedup=dedup, block_size=int(first["block_size"]),
         )
 
-    def _rows_and_groups(self, index: IndexDef, exprs: list[str]) -> tuple[float, float]:
-        """The planner's estimate of rows the index holds (after its WHERE) and of distinct keys."""
+    def _rows_and_groups(self, index: IndexDef, exprs: list[str], undercount: dict[str, float]) -> tuple[float, float]:
+        """The planner's estimate of rows the index holds (after its WHERE) and of distinct keys (each
+        key's times its ``undercount``: see :func:`._whatif_size.sampled_distinct`)."""
         assert self._conn is not None
         base = f"SELECT 1 FROM {index.qualified_table}" + (f" WHERE {index.where}" if index.where else "")
         # the top node's rows: a Gather's are the whole table's, its Parallel Seq Scan's one worker's share
@@ -317,7 +320,7 @@ class WhatIf:
         rows = float(plan.nodes.loc[0, "plan_rows"])
         if index.method in ("btree", "hash"):
             try:
-                groups = [self._groups(base, [expr]) for expr in exprs]
+                groups = [min(rows, self._groups(base, [expr]) * undercount.get(expr, 1.0)) for expr in exprs]
                 # several keys: the planner damps the product of their distinct counts, which takes
                 # (l_orderkey, l_shipdate), nearly unique, for four rows a key; the product, capped by the
                 # rows, is the larger (never smaller) guess, and a btree it deduplicates less is larger
@@ -349,6 +352,19 @@ def _alive(conn: psycopg.Connection[Any]) -> bool:
         if conn.pgconn.status == ConnStatus.BAD:
             return False
     return True
+
+
+def _undercount(row: Any) -> float:
+    """How many times more distinct values a plain key column has than ANALYZE counted (1.0 mostly)."""
+    rows, stated = float(row.reltuples), row.n_distinct
+    if pd.isna(stated) or pd.isna(row.correlation) or rows <= 0:
+        return 1.0
+    estimate = float(stated) if stated > 0 else -float(stated) * rows
+    if estimate <= 0:
+        return 1.0
+    found = sampled_distinct(estimate, rows=rows, pages=float(row.relpages), sample_rows=float(row.sample_rows),
+                             correlation=float(row.correlation))
+    return found / estimate
 
 
 def _type_name(row: Any) -> str:

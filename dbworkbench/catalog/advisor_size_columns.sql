@@ -1,4 +1,4 @@
--- advisor_size_columns: per column of one table, its type's length and alignment and the planner's width and null fraction (index size estimates)
+-- advisor_size_columns: per column of one table, its type's length and alignment, the planner's width, null fraction, distinct count and correlation, and the rows ANALYZE samples (index size estimates)
 SELECT DISTINCT ON (a.attnum)
     a.attname AS column_name,
     t.typname::text AS type_name,
@@ -6,6 +6,10 @@ SELECT DISTINCT ON (a.attnum)
     t.typalign AS typalign,
     s.avg_width::int AS avg_width,
     s.null_frac::float8 AS null_frac,
+    s.n_distinct::float8 AS n_distinct,
+    s.correlation::float8 AS correlation,
+    300 * max(coalesce(nullif(a.attstattarget, -1), current_setting('default_statistics_target')::int))
+        OVER () AS sample_rows,
     c.reltuples::float8 AS reltuples,
     c.relpages::bigint AS relpages,
     current_setting('block_size')::int AS block_size
