@@ -543,7 +543,7 @@ def advise_command(dsn: str | None, budget_mb: float, top: int, min_calls: int, 
         workload = read_auto_explain(log_file, progress=fmt == "table" and sys.stderr.isatty())
     db = _open(dsn)
     advice = db.advise(budget_mb, workload=workload, top=top, min_calls=min_calls, max_indexes=max_indexes,
-                       method=method, progress=fmt == "table")
+                       method=method, progress=fmt == "table" and sys.stderr.isatty())
     if fmt == "json":
         shown = advice.selected.drop(columns=["index"])
         click.echo(json.dumps({"relative_cost": advice.relative_cost, "selected": _records(shown),
@@ -553,7 +553,7 @@ def advise_command(dsn: str | None, budget_mb: float, top: int, min_calls: int, 
         for message in advice.messages:
             click.echo(f"note: {message}")
         if len(advice.selected):
-            _print_frame(advice.selected, "table", ["index_sql", "bytes", "benefit_pct", "statements_helped", "calls_helped"])
+            click.echo(advice.text())
         if len(advice.drops):
             click.echo("\nExisting indexes to consider dropping:")
             _print_findings(advice.drops)

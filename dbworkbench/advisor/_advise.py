@@ -164,7 +164,9 @@ class Advisor:
         self.write_cost = {i: _write_cost(self.workload, indexes[i], write_weight) for i in self.useful}
         self.candidates = cands.assign(
             bytes=pd.array(sizes, dtype="Int64"), benefit_pct=[g / self.total if self.total else 0.0 for g in alone],
-            name=pd.array([ix.name for ix in indexes], dtype="string"))
+            name=pd.array([ix.name for ix in indexes], dtype="string"),
+            create_sql=pd.array([ix.create_sql() for ix in indexes], dtype="string"),  # under the names given here
+            index=pd.Series(indexes, index=cands.index, dtype=object))
 
     def _cost(self, s: int, chosen: Iterable[int]) -> float:
         """Statement ``s``'s cost with ``chosen``, of which only the indexes that help it alone count

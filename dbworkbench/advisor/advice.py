@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .._escape import html_texts
+from .._pretty import pretty_bytes
 from ..frames import typed_frame
 from .index import IndexDef
 
@@ -106,6 +107,17 @@ class Advice:
         size = int(self.selected["bytes"].sum()) if len(self.selected) else 0
         return (f"<Advice {len(self.selected)} index(es), {size / 2**20:,.1f} MB of {self.budget_bytes / 2**20:,.0f} MB, "
                 f"workload cost {self.relative_cost:.1%} of today's, {self.method}, {self.requests} cost requests>")
+
+    def text(self) -> str:
+        """The chosen indexes as plain text, best first: name, size, what each saves given the others,
+        and its whole CREATE INDEX statement (what ``dbworkbench advise`` prints)."""
+        lines = []
+        ranked = self.selected.sort_values("benefit_cost", ascending=False, kind="stable")
+        for k, r in enumerate(ranked.itertuples(index=False), 1):
+            lines.append(f"{k:>2}. {r.name}: {pretty_bytes(r.bytes)}, saves {r.benefit_pct:.1%} of the workload's estimated "
+                         f"cost ({r.statements_helped} statement(s), {r.calls_helped:,} calls)")
+            lines.append(f"    {r.index_sql}")
+        return "\n".join(lines)
 
     # -- migrations ---------------------------------------------------------------------------
 

@@ -83,14 +83,17 @@ class IndexDef:
 
     @property
     def name(self) -> str:
-        """A readable name (``idx_<table>_<keys>[_partial]``) within 63 bytes; a hash keeps cut names apart."""
+        """A readable name (``idx_<table>_<keys>[_<method>][_covering][_partial]``, ``desc`` after a key
+        sorted descending) within 63 bytes; a hash keeps cut names apart."""
         if self.given_name:
             return self.given_name
-        words = re.findall(r"[A-Za-z0-9]+", " ".join(self.keys).replace(" DESC", "").replace(" ASC", ""))
-        words = [w.lower() for w in words if w.lower() not in ("english", "simple", "ops", "desc", "asc")]
+        words = re.findall(r"[A-Za-z0-9]+", " ".join(self.keys).replace(" ASC", ""))
+        words = [w.lower() for w in words if w.lower() not in ("english", "simple", "ops", "asc")]
         base = "_".join(["idx", re.sub(r"\W+", "_", self.table.lower()).strip("_") or "t", *words[:6]])
         if self.method not in ("btree",):
             base += f"_{self.method}"
+        if self.include:
+            base += "_covering"
         if self.where:
             base += "_partial"
         digest = hashlib.sha1(self.definition.encode()).hexdigest()[:8]

@@ -191,18 +191,6 @@ def _first_line(err: BaseException) -> str:
     return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
 
 
-def pretty_bytes(n: float | None) -> str:
-    """1536 → '1.5 kB' (binary units, as pg_size_pretty)."""
-    if n is None:
-        return "?"
-    value = float(n)
-    for unit in ("bytes", "kB", "MB", "GB", "TB"):
-        if abs(value) < 1024 or unit == "TB":
-            return f"{value:,.0f} {unit}" if unit == "bytes" else f"{value:,.1f} {unit}"
-        value /= 1024
-    return f"{value:,.1f} TB"
-
-
 def pretty_seconds(s: float | None) -> str:
     if s is None:
         return "?"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ._context import Finding, HealthContext, Row, pretty_bytes
+from .._pretty import pretty_bytes
+from ._context import Finding, HealthContext, Row
 from ._shared import (
     drop_index_sql,
     fk_supporting_indexes,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ._context import Finding, HealthContext, pretty_bytes
+from .._pretty import pretty_bytes
+from ._context import Finding, HealthContext
 from ._shared import fmt_int, fmt_pct, row_count, table_name
 
 

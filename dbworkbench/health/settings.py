@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from psycopg import sql
 
-from ._context import Finding, HealthContext, pretty_bytes, pretty_seconds, reloption
+from .._pretty import pretty_bytes
+from ._context import Finding, HealthContext, pretty_seconds, reloption
 from ._shared import alter_system_sql, fmt_int, fmt_pct, table_name
 
 MiB = 1024**2

@@ -12,7 +12,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from ._context import Finding, HealthContext, Row, first_line, pretty_bytes, reloption
+from .._pretty import pretty_bytes
+from ._context import Finding, HealthContext, Row, first_line, reloption
 from ._shared import fmt_int, fmt_pct, row_count, table_name
 
 XID_HORIZON = 2**31  # transaction IDs (and multixact IDs) wrap around at 2^31 of age

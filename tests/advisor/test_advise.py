@@ -78,6 +78,17 @@ def test_per_statement_and_figure(advice) -> None:
     assert any(trace.name == "chosen" for trace in fig.data)
 
 
+def test_text_shows_each_whole_statement_best_first_under_a_name_of_its_own(advice) -> None:
+    lines = advice.text().splitlines()
+    assert lines[1::2] == ["    " + s for s in advice.selected.sort_values("benefit_cost", ascending=False)["index_sql"]]
+    shares = [float(line.split("saves ")[1].split("%")[0]) for line in lines[0::2]]
+    assert shares == sorted(shares, reverse=True) and len(shares) == len(advice.selected)
+    # candidates that differ only in order or in having INCLUDE are named apart; each statement under its name
+    cands = advice.candidates
+    assert not cands["name"].str.fullmatch(r"idx_(posts_created_at|posts_view_count|comments_created_at)(_desc)?_\d+").any()
+    assert all(f"EXISTS {n} ON" in sql and ix.name == n for n, sql, ix in zip(cands["name"], cands["create_sql"], cands["index"]))
+
+
 def test_one_advisor_gives_advice_at_several_budgets_from_one_costing(advice, worked: str, server) -> None:
     from dbworkbench.advisor import Advisor
 

@@ -76,7 +76,7 @@ def test_a_sorted_offset_is_offset_pagination_not_top_n_sort() -> None:
 def test_top_n_sort_names_the_index_that_stops_the_scan() -> None:
     row = parse_plan((FOLDER / "top-n-sort.json").read_text()).insights().iloc[0]
     assert row["code"] == "top-n-sort" and "read and sorted 85,187 rows to return 10" in row["message"]
-    assert "CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_posts_view_count ON public.posts USING btree (view_count DESC);" in row["suggestion"]
+    assert "CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_posts_view_count_desc ON public.posts USING btree (view_count DESC);" in row["suggestion"]
     small = {**SORT, "Plans": [{**SORT["Plans"][0], "Actual Rows": 5000}]}
     assert _plan(20, 20, small).empty  # 5,000 rows sorted: below the threshold
 
