@@ -9,6 +9,8 @@
   with EXPLAIN EXECUTE: with the given ``params``, or, without them, as the planner's generic
   plan (``plan_cache_mode = force_generic_plan``, estimates only), on every version;
   DEALLOCATE even on error.
+- pg_stat_statements' text of a typed literal (``date $1``, which is not SQL) is explained as
+  the cast it stands for (``$1::date``).
 - Options follow the server version: SETTINGS (12+), WAL (13+), SERIALIZE and MEMORY (17+).
 """
 
@@ -22,6 +24,7 @@ import psycopg
 from psycopg import sql
 
 from . import catalog
+from ._pyformat import typed_parameters
 from .errors import UnsafeStatement
 from .guard import admit, send
 from .server import ServerInfo
@@ -64,6 +67,7 @@ def run_explain(
     """EXPLAIN ``query`` (see the module doc) and parse the result into a Plan."""
     from .plans import parse_plan
 
+    original, query = query, typed_parameters(query)  # pg_stat_statements' ``date $1`` as ``$1::date``
     count = admit(query, read_only=True, execute=False).statement.parameters
     if params is not None and len(params) != count:
         raise UnsafeStatement(f"this statement uses {count} parameter(s) ($1 ... ${count}) and params has {len(params)}")
@@ -97,7 +101,7 @@ def run_explain(
         if name is not None:
             _deallocate(conn, name)
     plan = parse_plan(row[0] if row else None)
-    plan.query = query
+    plan.query = original
     plan.cannot_undo = admitted.cannot_undo
     return plan
 

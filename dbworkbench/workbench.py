@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import psycopg
 
-from . import collectors
+from . import catalog, collectors
 from ._faults import guarded, usable
 from .errors import ExtensionMissing, UnsafeStatement
 from .server import ServerInfo
@@ -278,7 +278,7 @@ class Workbench:
 
         >>> before = db.snapshot(); ...; delta = db.snapshot() - before  # doctest: +SKIP
         """
-        taken_at = pd.Timestamp(self.conn.execute("SELECT clock_timestamp()").fetchone()[0])  # type: ignore[index]
+        taken_at = pd.Timestamp(self.conn.execute(f"SELECT {catalog.MARKER} clock_timestamp()").fetchone()[0])  # type: ignore[index]
         try:
             stmts = self.statements()
             reset_at = collectors.statements_reset_at(self.conn, self.server)

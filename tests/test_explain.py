@@ -76,6 +76,14 @@ def test_parameters_generic_plan_or_prepared(rw, server) -> None:
     assert rw.conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()[0] == 0
 
 
+def test_pg_stat_statements_text_of_a_typed_literal_is_explained(ro) -> None:
+    """``date $1`` (pg_stat_statements' text of ``date '...'``) is not SQL; it is explained as ``$1::date``."""
+    text = "SELECT count(*) FROM posts WHERE published_at >= date $1 AND published_at < date $1 + interval $2 day"
+    plan = ro.explain(text, analyze=False)
+    assert plan.query == text and "$1" in json.dumps(plan.raw)
+    assert plan.nodes["relation"].eq("posts").any()
+
+
 def test_options_follow_the_server_version(rw, server) -> None:
     plan = rw.explain("SELECT 1")
     if rw.server.version_num >= 170000:

@@ -17,9 +17,13 @@ from pglast import ast, parse_sql
 from pglast.parser import ParseError
 from psycopg import sql
 
+from .._pyformat import typed_parameters
+from ..catalog import own_marker
 from ..guard._read import _walk
 
 SAMPLE_ROWS = 200  # a value is picked among the first rows that have one
+
+_MARK = own_marker("advisor")  # the samples are ours: statements() leaves them out
 
 
 def _params_in(node: Any) -> list[int]:
@@ -87,8 +91,8 @@ def _tables(stmt: Any) -> dict[str, tuple[str | None, str]]:
 
 def _sample(conn: psycopg.Connection[Any], table: tuple[str | None, str], column: str, rng: random.Random) -> str | None:
     name = sql.Identifier(*[p for p in table if p])
-    query = sql.SQL("SELECT {c}::text FROM {t} WHERE {c} IS NOT NULL LIMIT {n}").format(
-        c=sql.Identifier(column), t=name, n=sql.Literal(SAMPLE_ROWS))
+    query = sql.SQL("SELECT {m} {c}::text FROM {t} WHERE {c} IS NOT NULL LIMIT {n}").format(
+        m=sql.SQL(_MARK), c=sql.Identifier(column), t=name, n=sql.Literal(SAMPLE_ROWS))
     try:
         with conn.transaction(force_rollback=True):
             values = [r[0] for r in conn.execute(query)]
@@ -100,7 +104,7 @@ def _sample(conn: psycopg.Connection[Any], table: tuple[str | None, str], column
 def example_params(conn: psycopg.Connection[Any], query: str, *, seed: int = 0) -> list[str] | None:
     """Values for every ``$n`` of ``query`` sampled from the data, or None if one cannot be found."""
     try:
-        stmt = parse_sql(query)[0].stmt
+        stmt = parse_sql(typed_parameters(query))[0].stmt
     except (ParseError, IndexError):
         return None
     numbers = _params_in(stmt)
@@ -114,7 +118,7 @@ def example_params(conn: psycopg.Connection[Any], query: str, *, seed: int = 0) 
     configs = _configs(stmt)
     for number in sorted(set(numbers)):
         if number in configs:
-            row = conn.execute("SELECT current_setting('default_text_search_config')").fetchone()
+            row = conn.execute(f"SELECT {_MARK} current_setting('default_text_search_config')").fetchone()
             values[number] = str(row[0]) if row else "pg_catalog.english"
             continue
         if number in limits:

@@ -27,6 +27,9 @@ from ..plans.insights._sql import qualified, truncate_name
 from .index import IndexDef
 
 
+_MARK = own_marker("whatif")  # on every statement of ours: statements() leaves them out
+
+
 class Backend(Protocol):
     name: str
     failed: dict[IndexDef, str]
@@ -41,7 +44,7 @@ class Backend(Protocol):
 def _admitted(ix: IndexDef, *, execute: bool, name: str | None = None, conn: psycopg.Connection[Any] | None = None) -> str:
     """The CREATE INDEX text of ``ix``, after the gate: one statement, no side effects."""
     text = ix.create_sql(concurrently=False, if_not_exists=False, name=name)
-    text = text.replace("CREATE ", f"CREATE {own_marker('whatif')} ", 1)  # statements() leaves it out
+    text = text.replace("CREATE ", f"CREATE {_MARK} ", 1)  # statements() leaves it out
     return admit(text, read_only=False, conn=conn, execute=execute, action="what-if CREATE INDEX", side_effects_opt_in=None).text
 
 
@@ -70,8 +73,8 @@ class HypoBackend:
         return self._texts[key]
 
     def _call(self, function: str, *args: Any) -> list[tuple[Any, ...]]:
-        query = sql.SQL("SELECT * FROM {}({})").format(
-            sql.Identifier(self.schema, function), sql.SQL(", ").join(sql.Placeholder() * len(args))
+        query = sql.SQL("SELECT {} * FROM {}({})").format(  # marked: statements() leaves HypoPG's calls out
+            sql.SQL(_MARK), sql.Identifier(self.schema, function), sql.SQL(", ").join(sql.Placeholder() * len(args))
         )
         return self.conn.execute(query, args).fetchall()
 
@@ -114,6 +117,10 @@ class RollbackBackend:
         self._numbers = itertools.count(1)
         self._tx = conn.transaction(force_rollback=True)
         self._tx.__enter__()
+        # each build and drop is a statement of its own to pg_stat_statements: a superuser keeps them out
+        # of the user's statistics for this transaction (the other sessions' tracking is untouched)
+        if conn.execute(f"SELECT {_MARK} current_setting('is_superuser')").fetchone() == ("on",):
+            conn.execute(f"SET LOCAL {_MARK} pg_stat_statements.track_utility = off")
 
     def _build(self, ix: IndexDef) -> None:
         name = truncate_name(f"whatif{next(self._numbers)}_{ix.name}", 63)
@@ -134,7 +141,7 @@ class RollbackBackend:
         others = [sql.Identifier(ix.schema, name) for ix, name in self._built.items() if ix not in indexes]
         with self.conn.transaction(force_rollback=True):
             if others:
-                self.conn.execute(sql.SQL("DROP INDEX {}").format(sql.SQL(", ").join(others)))
+                self.conn.execute(sql.SQL("DROP {} INDEX {}").format(sql.SQL(_MARK), sql.SQL(", ").join(others)))
             yield {name: ix for ix, name in self._built.items() if ix in indexes}
 
     def size(self, index: IndexDef) -> int | None:
@@ -144,7 +151,8 @@ class RollbackBackend:
         name = self._built.get(index)
         if name is None:
             return None
-        row = self.conn.execute("SELECT pg_catalog.pg_relation_size(%s::regclass)", [qualified(index.schema, name)]).fetchone()
+        row = self.conn.execute(f"SELECT {_MARK} pg_catalog.pg_relation_size(%s::regclass)",
+                                [qualified(index.schema, name)]).fetchone()
         return int(row[0]) if row else None
 
     def close(self) -> None:

@@ -37,6 +37,7 @@ there are none: 0.005 for equality, 1/3 for a range; a sort or grouping served c
 from __future__ import annotations
 
 import logging
+import re
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -48,7 +49,7 @@ from sqlglot import exp
 
 from ..plans.insights._sql import qualified, quote_ident
 from ._access import Access, Const, Key, accesses
-from .._pyformat import from_pyformat
+from .._pyformat import from_pyformat, typed_parameters
 from ._expr import IndexShape, KeySpec
 from .index import IndexDef
 from .schema import SchemaInfo
@@ -363,14 +364,19 @@ def _statements(statements: Sequence[str] | pd.DataFrame) -> tuple[list[Any], li
     return texts, [1.0] * len(texts)
 
 
+_COPY = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*COPY\b", re.IGNORECASE | re.DOTALL)
+
+
 def _parse(text: Any) -> list[exp.Expr] | str:
-    """The statements of ``text``, or the reason they cannot be read."""
+    """The statements of ``text`` (none for COPY, which looks nothing up), or the reason they cannot be read."""
     if not isinstance(text, str) or not text.strip():
         return "not SQL text"
+    if _COPY.match(text):
+        return []
     level = _log.level
     _log.setLevel(logging.ERROR)  # sqlglot warns when it falls back to a Command
     try:
-        trees = [t for t in sqlglot.parse(from_pyformat(text), read="postgres") if t is not None]
+        trees = [t for t in sqlglot.parse(typed_parameters(from_pyformat(text)), read="postgres") if t is not None]
     except sqlglot.errors.SqlglotError as err:
         return " ".join(str(err).split())[:300]
     finally:

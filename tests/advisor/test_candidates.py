@@ -225,6 +225,16 @@ def test_empty_and_unknown_tables() -> None:
         candidates(["SELECT 1"], max_width=0)
 
 
+def test_pg_stat_statements_text_of_typed_literals_and_copy() -> None:
+    """pg_stat_statements turns ``date '2024-01-01'`` into ``date $1``, which neither PostgreSQL nor
+    sqlglot reads (TPC-H Q14 from pg_stat_statements was reported unparsed); COPY looks nothing up,
+    so it gives no candidates and is not reported as unparsed either (the TPC-H load's COPYs were)."""
+    frame = candidates(["SELECT count(*) FROM posts WHERE published_at >= date $1 AND published_at < date $1 + interval $2 month",
+                        'COPY "public"."posts" ("id", "title") FROM STDIN (FORMAT csv)'], schema=blog_schema())
+    assert frame.attrs["unparsed"].empty, frame.attrs["unparsed"]
+    assert any(c[:1] == ["published_at"] for c in frame["columns"]), list(frame["columns"])
+
+
 def test_an_output_alias_is_no_key_column() -> None:
     """TPC-H Q15's shape: a CTE groups by its output alias; no index on the table names the alias."""
     query = ("WITH per AS (SELECT user_id AS author, count(*) AS n FROM comments WHERE created_at >= $1 GROUP BY author) "
