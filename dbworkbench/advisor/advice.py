@@ -114,7 +114,8 @@ class Advice:
         lines = []
         ranked = self.selected.sort_values("benefit_cost", ascending=False, kind="stable")
         for k, r in enumerate(ranked.itertuples(index=False), 1):
-            lines.append(f"{k:>2}. {r.name}: {pretty_bytes(r.bytes)}, saves {r.benefit_pct:.1%} of the workload's estimated "
+            share = f"{r.benefit_pct:.1%}" if r.benefit_pct >= 0.0005 else "under 0.1%"
+            lines.append(f"{k:>2}. {r.name}: {pretty_bytes(r.bytes)}, saves {share} of the workload's estimated "
                          f"cost ({r.statements_helped} statement(s), {r.calls_helped:,} calls)")
             lines.append(f"    {r.index_sql}")
         return "\n".join(lines)
