@@ -90,7 +90,7 @@ class Sandbox:
             self._get_server()
             if not self._configured():
                 self._configure()
-                self._pg_ctl("-w", "-t", "60", "restart")
+                self._pg_ctl("-w", "-t", "60", "-l", str(self.pgdata / "log"), "restart")  # the server log, as at start
                 if not self._configured():
                     raise SandboxError(
                         "the sandbox restarted without pg_stat_statements and auto_explain preloaded"

@@ -42,6 +42,10 @@ def test_concurrent_starts_share_one_server(fresh_home) -> None:
         assert [lib.strip() for lib in libs.split(",")] == ["pg_stat_statements", "auto_explain"]
         assert conn.execute("SHOW compute_query_id").fetchone()[0] == "on"
         assert conn.execute("SHOW track_io_timing").fetchone()[0] == "on"
+        # the first start configures and restarts: the restarted server still writes its log where
+        # the error messages and auto_explain look (it wrote to a closed pipe before)
+        conn.execute("DO $$ BEGIN RAISE LOG 'dbworkbench log probe'; END $$")
+    assert "dbworkbench log probe" in (sb.pgdata / "log").read_text(errors="replace")
 
 
 def test_stop_then_start_again_in_one_process(fresh_home) -> None:
