@@ -525,6 +525,8 @@ def _sandbox_url() -> str:
 @click.option("--top", type=click.IntRange(min=1), default=20, show_default=True, help="Statements by total time to serve.")
 @click.option("--min-calls", type=click.IntRange(min=1), default=2, show_default=True)
 @click.option("--max-indexes", type=click.IntRange(min=1), default=None, help="At most this many new indexes.")
+@click.option("--min-benefit-pct", type=click.FloatRange(min=0, max=100, max_open=True), default=None,
+              help="Each index must save at least this percentage of the workload's estimated cost (default 0.5; 0: any gain).")
 @click.option("--method", type=click.Choice(["greedy", "optimum"]), default="greedy", show_default=True)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write NNN_add_advised_indexes.up.sql / .down.sql into this folder.")
@@ -532,7 +534,8 @@ def _sandbox_url() -> str:
               help="Take the workload from this auto_explain server log instead of pg_stat_statements.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @clean_errors
-def advise_command(dsn: str | None, budget_mb: float, top: int, min_calls: int, max_indexes: int | None, method: str,
+def advise_command(dsn: str | None, budget_mb: float, top: int, min_calls: int, max_indexes: int | None,
+                   min_benefit_pct: float | None, method: str,
                    out: Path | None, log_file: Path | None, fmt: str) -> None:
     """Index advice for the workload in pg_stat_statements (or an auto_explain log, --log): the
     indexes worth their space, and the migration."""
@@ -543,7 +546,7 @@ def advise_command(dsn: str | None, budget_mb: float, top: int, min_calls: int, 
         workload = read_auto_explain(log_file, progress=fmt == "table" and sys.stderr.isatty())
     db = _open(dsn)
     advice = db.advise(budget_mb, workload=workload, top=top, min_calls=min_calls, max_indexes=max_indexes,
-                       method=method, progress=fmt == "table" and sys.stderr.isatty())
+                       min_benefit=None if min_benefit_pct is None else min_benefit_pct / 100, method=method, progress=fmt == "table" and sys.stderr.isatty())
     if fmt == "json":
         shown = advice.selected.drop(columns=["index"])
         click.echo(json.dumps({"relative_cost": advice.relative_cost, "selected": _records(shown),

@@ -246,6 +246,7 @@ class Workbench:
         max_indexes: int | None = None,
         write_weight: float = 1.0,
         method: str = "greedy",
+        min_benefit: float | None = None,
         allow_real_indexes: bool = False,
         progress: bool = True,
     ) -> Advice:
@@ -259,7 +260,8 @@ class Workbench:
         ``allow_real_indexes=True`` on a target with writes allowed) from real indexes built in
         a transaction that is rolled back. ``method="optimum"`` solves it exactly (an integer
         program, for small sets); ``write_weight`` scales what index upkeep costs the workload's
-        writes. Returns an :class:`~dbworkbench.advisor.advice.Advice`: ``.selected``,
+        writes; ``min_benefit``: each index must save at least this share of the workload's
+        estimated cost given the others (None: 0.005, half a percent; 0: any gain that fits). Returns an :class:`~dbworkbench.advisor.advice.Advice`: ``.selected``,
         ``.per_statement``, ``.figure()``, ``.migration()``, ``.write_migration(folder)``,
         ``.verify(db)`` (sandbox).
 
@@ -270,7 +272,8 @@ class Workbench:
         _check_method(method)  # before the workload is costed
         with Advisor(self, workload=workload, top=top, min_calls=min_calls, write_weight=write_weight,
                      allow_real_indexes=allow_real_indexes, progress=progress) as advisor:
-            return advisor.advise(budget_mb, method=method, max_indexes=max_indexes)
+            floor = {} if min_benefit is None else {"min_benefit": min_benefit}
+            return advisor.advise(budget_mb, method=method, max_indexes=max_indexes, **floor)
 
     @guarded
     def snapshot(self) -> Snapshot:

@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 MAINTENANCE_COST = {"btree": 2.0, "hash": 2.0, "gin": 6.0, "gist": 4.0, "brin": 0.1, "spgist": 4.0}
 #: a candidate is costed further only if it lowers some statement's cost by at least this share
 MIN_GAIN = 0.01
+#: an index is advised only if it saves at least this share of the workload's estimated cost given the
+#: others: with budget to spare, indexes worth 0.1 % (128 MB of lineitem (l_orderkey, l_shipdate) beside
+#: lineitem (l_orderkey) on TPC-H) are not advice a person would take
+MIN_BENEFIT = 0.005
 
 
 class _Model:
@@ -173,13 +177,19 @@ class Advisor:
         (as in the selection: one that does not lower its cost alone is taken not to in company)."""
         return self._model.cost(s, frozenset(chosen) & self.helps[s])
 
-    def advise(self, budget_mb: float = 500.0, *, method: str = "greedy", max_indexes: int | None = None) -> Advice:
+    def advise(self, budget_mb: float = 500.0, *, method: str = "greedy", max_indexes: int | None = None,
+               min_benefit: float = MIN_BENEFIT) -> Advice:
         """The advice within ``budget_mb``: ``method`` ``"greedy"`` (greedy with swaps) or ``"optimum"``
-        (the integer program over the same candidates); at most ``max_indexes`` indexes (None: any).
-        ``Advice.requests``/``explains``/``seconds`` count this advice's work (the first also the setup's)."""
+        (the integer program over the same candidates); at most ``max_indexes`` indexes (None: any); each
+        index must save at least ``min_benefit`` of the workload's estimated cost given the others
+        (0.005: half a percent; 0: any gain, however small, that fits). ``Advice.requests``/``explains``/
+        ``seconds`` count this advice's work (the first also the setup's)."""
         from .select import greedy, optimum
 
         _check_method(method)
+        if not 0 <= min_benefit < 1:
+            raise ValueError(f"min_benefit is a share of the workload's cost, 0 or more and below 1 (0.005: half a percent), "
+                             f"not {min_benefit}")
         if self._whatif is None:
             raise WorkbenchError("this Advisor is closed: make a new one (dbworkbench.advisor.Advisor(db, ...))")
         started = time.perf_counter()
@@ -201,9 +211,10 @@ class Advisor:
         else:
             choose = greedy if method == "greedy" else optimum
             live = [weights[s] if s in base else 0.0 for s in range(len(self.reads))]
+            # the floor as a fixed price per index: greedy and the optimum weigh it alike
+            upkeep = {i: self.write_cost[i] + min_benefit * self.total for i in self.useful}
             picked = choose(self._model, weights=live, candidates=self.useful, budget_bytes=budget,
-                            max_indexes=max_indexes, write_cost=self.write_cost, progress=self.progress,
-                            relevant=self.helps)
+                            max_indexes=max_indexes, write_cost=upkeep, progress=self.progress, relevant=self.helps)
             chosen = picked.indexes
             messages += [n for n in picked.notes if n not in messages]
         final = {s: self._cost(s, chosen) for s in base}

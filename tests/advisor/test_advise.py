@@ -11,6 +11,7 @@ import psycopg
 import pytest
 
 import dbworkbench as wb
+from dbworkbench.advisor import Advisor
 from dbworkbench.datasets import run_workload
 
 
@@ -115,6 +116,19 @@ def test_one_advisor_gives_advice_at_several_budgets_from_one_costing(advice, wo
         with pytest.raises(wb.WorkbenchError, match="closed: make a new one"):
             advisor.advise(200)
         assert advisor.explains >= done  # the counts stay readable after close
+
+
+def test_each_advised_index_saves_at_least_the_floor(worked: str, server) -> None:
+    """With budget to spare, indexes worth next to nothing stay out (min_benefit, 0.5 % by default;
+    a higher floor leaves out more, and 0 lets in any gain that fits)."""
+    with _db(worked, server) as db:
+        with Advisor(db, allow_real_indexes=server.name == "pg18", progress=False) as advisor:
+            default, high, loose = advisor.advise(500), advisor.advise(500, min_benefit=0.05), advisor.advise(500, min_benefit=0)
+            with pytest.raises(ValueError, match="min_benefit"):
+                advisor.advise(500, min_benefit=5)
+    for advice, floor in ((default, 0.005), (high, 0.05)):
+        assert (advice.selected["benefit_pct"] >= floor - 1e-9).all(), advice.selected[["name", "benefit_pct"]]
+    assert len(high.selected) < len(loose.selected) and loose.relative_cost < high.relative_cost
 
 
 def test_a_tiny_budget_gives_a_message_not_a_crash(worked: str, server) -> None:
