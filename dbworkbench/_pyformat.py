@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from pglast.parser import ParseError, scan
@@ -44,6 +45,7 @@ _TYPE_KEYWORDS = {"TIMESTAMP", "TIME", "INTERVAL", "INT_P", "INTEGER", "BIGINT",
 _INTERVAL_UNITS = {"YEAR_P", "MONTH_P", "DAY_P", "HOUR_P", "MINUTE_P", "SECOND_P"}
 
 
+@lru_cache(maxsize=256)  # a pure function of the text; the what-if advisor explains the same texts thousands of times
 def typed_parameters(sql: str) -> str:
     """pg_stat_statements' text of a typed literal as a cast the server and sqlglot read.
 

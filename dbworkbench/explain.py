@@ -82,7 +82,7 @@ def run_explain(
             f"EXPLAIN takes a SELECT, VALUES, INSERT, UPDATE, DELETE or MERGE; this statement starts with "
             f"{admitted.statement.keyword} (give the statement itself, without EXPLAIN)"
         )
-    body = sql.SQL(admitted.text)  # type: ignore[arg-type]  # admitted by the gate; sent over the extended protocol
+    body = admitted.composable
     options = sql.SQL(", ").join(explain_options(server, analyze=analyze))
     name = f"dbworkbench_explain_{next(_names)}" if count else None
     try:

@@ -317,7 +317,7 @@ class WhatIf:
         base = f"SELECT 1 FROM {index.qualified_table}" + (f" WHERE {index.where}" if index.where else "")
         # the top node's rows: a Gather's are the whole table's, its Parallel Seq Scan's one worker's share
         plan = run_explain(self._conn, self.server, self.target, base, analyze=False)
-        rows = float(plan.nodes.loc[0, "plan_rows"])
+        rows = float(plan.raw["Plan"]["Plan Rows"])
         if index.method in ("btree", "hash"):
             try:
                 groups = [min(rows, self._groups(base, [expr]) * undercount.get(expr, 1.0)) for expr in exprs]
@@ -333,7 +333,7 @@ class WhatIf:
         """The planner's estimate of the distinct values of ``exprs`` in ``base``."""
         assert self._conn is not None
         plan = run_explain(self._conn, self.server, self.target, f"{base} GROUP BY {', '.join(exprs)}", analyze=False)
-        return float(plan.nodes.loc[0, "plan_rows"])
+        return float(plan.raw["Plan"]["Plan Rows"])
 
 
 def _alive(conn: psycopg.Connection[Any]) -> bool:

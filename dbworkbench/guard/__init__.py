@@ -62,6 +62,11 @@ class Admitted:
         """The statement alone, without leading comments or a trailing semicolon."""
         return self.statement.text
 
+    @property
+    def composable(self) -> sql.Composable:
+        """:attr:`text` as a ``psycopg.sql`` piece, to compose into what :func:`send` sends."""
+        return sql.SQL(self.text)  # type: ignore[arg-type]  # admitted by the gate; sent over the extended protocol
+
 
 def _one(text: str) -> Statement:
     found = read_statements(text)

@@ -1,4 +1,4 @@
-"""Admitting the two statements of a comparison, and the admitted text as a composable to send."""
+"""Admitting the two statements of a comparison (both through the gate, their $n counts checked)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
 from ..errors import UnsafeStatement
 from ..guard import Admitted, admit
@@ -33,8 +32,3 @@ def admit_pair(
             )
         out.append(admitted)
     return out[0], out[1]
-
-
-def body(admitted: Admitted) -> sql.Composable:
-    """The admitted text as a composable (the gate let it through; it goes over the extended protocol)."""
-    return sql.SQL(admitted.text)  # type: ignore[arg-type]

@@ -12,7 +12,6 @@ from psycopg import sql
 from tqdm.auto import tqdm
 
 from ..guard import Admitted, send
-from ._exec import body
 
 if TYPE_CHECKING:
     from ..plans import Plan
@@ -60,7 +59,7 @@ def _timed(conn: psycopg.Connection[Any], stmt: Admitted, values: Sequence[Any] 
         mode = "" if stmt.statement.writes else "SET TRANSACTION READ ONLY; "
         conn.execute(sql.SQL(mode + "SET LOCAL statement_timeout = {}").format(sql.Literal(timeout_ms)))
         started = time.perf_counter()
-        cur = send(conn, body(stmt), values)
+        cur = send(conn, stmt.composable, values)
         ms = (time.perf_counter() - started) * 1000.0
         cur.close()
     return ms

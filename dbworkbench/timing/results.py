@@ -32,7 +32,7 @@ import psycopg
 from psycopg import sql
 
 from ..guard import Admitted, send
-from ._exec import admit_pair, body
+from ._exec import admit_pair
 
 __all__ = ["BATCH_ROWS", "SameResults", "has_order_by", "same_results"]
 
@@ -129,7 +129,7 @@ def _limit(conn: psycopg.Connection[Any], timeout_ms: int | None) -> None:
 
 def _sorted_hashes(x: Admitted) -> sql.Composable:
     """Each row's hash, sorted on the server (copies of a row come together; the client counts them)."""
-    return sql.SQL("SELECT {} AS h FROM ({}) AS {} ORDER BY 1").format(_HASH, body(x), _ALIAS)
+    return sql.SQL("SELECT {} AS h FROM ({}) AS {} ORDER BY 1").format(_HASH, x.composable, _ALIAS)
 
 
 def _declare(conn: psycopg.Connection[Any], query: sql.Composable, values: Sequence[Any] | None) -> sql.Identifier:
@@ -201,7 +201,7 @@ def _merge(conn: psycopg.Connection[Any], ca: sql.Identifier, cb: sql.Identifier
 def _first_order_difference(conn: psycopg.Connection[Any], pair: tuple[Admitted, Admitted],
                             values: tuple[Sequence[Any] | None, Sequence[Any] | None]) -> int | None:
     """The first 0-based position where the two ordered results (of equal length) differ (None: nowhere)."""
-    streams = [_declare(conn, sql.SQL("SELECT {} FROM ({}) AS {}").format(_HASH, body(x), _ALIAS), v)
+    streams = [_declare(conn, sql.SQL("SELECT {} FROM ({}) AS {}").format(_HASH, x.composable, _ALIAS), v)
                for x, v in zip(pair, values, strict=True)]
     offset = 0
     for ba, bb in zip(_batches(conn, streams[0]), _batches(conn, streams[1]), strict=False):
@@ -220,7 +220,7 @@ def _rows_by_hash(conn: psycopg.Connection[Any], pair: tuple[Admitted, Admitted]
     for x, v in zip(pair, values, strict=True):
         n = x.statement.parameters + 1
         query = sql.SQL("SELECT {} AS dbworkbench_row_hash, {}.* FROM ({}) AS {} WHERE {} = ANY({}::int8[])").format(
-            _HASH, _ALIAS, body(x), _ALIAS, _HASH, sql.SQL(f"${n}"))
+            _HASH, _ALIAS, x.composable, _ALIAS, _HASH, sql.SQL(f"${n}"))
         cur = send(conn, query, [*(v or []), [h for h, _, _ in diffs]])
         names = [d.name for d in cur.description or []][1:]
         for row in cur.fetchall():
@@ -237,7 +237,7 @@ def _rows_at(conn: psycopg.Connection[Any], pair: tuple[Admitted, Admitted],
     records = []
     for side, x, v in zip("AB", pair, values, strict=True):
         query = sql.SQL("SELECT {}.* FROM ({}) AS {} OFFSET {} LIMIT {}").format(
-            _ALIAS, body(x), _ALIAS, sql.Literal(position), sql.Literal(max(1, limit // 2)))
+            _ALIAS, x.composable, _ALIAS, sql.Literal(position), sql.Literal(max(1, limit // 2)))
         cur = send(conn, query, v)
         names = [d.name for d in cur.description or []]
         records += [{"side": side, "copies": 1, "position": position + i, **dict(zip(names, row, strict=True))}
@@ -273,7 +273,7 @@ def _writes(conn: psycopg.Connection[Any], pair: tuple[Admitted, Admitted],
     for x, v in zip(pair, values, strict=True):
         with conn.transaction(force_rollback=True):
             _limit(conn, timeout_ms)
-            cur = send(conn, body(x), v)
+            cur = send(conn, x.composable, v)
             names = [d.name for d in cur.description or []]
             rows = cur.fetchall() if cur.description else None
             outcomes.append((cur.rowcount, names, rows))
